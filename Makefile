@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make           module and hdctl
+# make check     install what is missing, build, host unit tests, selftests
+#                in a QEMU guest, one "N passed, N failed" line at the end
+# make demo      a narrated run in a QEMU guest
+# make lint      checkpatch --strict, sparse, -Werror userspace
+# make install   module (modules_install) and hdctl with its man page
+
+# The kernel to build for: the running one when its headers are here (a
+# real host), otherwise the newest installed headers (Debian's, booted in
+# QEMU by scripts/vm-run).
+KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
+	else ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1 | \
+	cut -d/ -f4; fi)
+KDIR ?= /lib/modules/$(KVER)/build
+BUILD := $(CURDIR)/build
+PREFIX ?= /usr/local
+export KVER
+
+CC ?= gcc
+# The kselftest headers come from Debian's linux-source, fetched on demand.
+KTOOLS = $(shell $(CURDIR)/scripts/kernel-tools)
+TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-D_GNU_SOURCE -I$(CURDIR)/include/uapi -I$(CURDIR)/tests/lib
+TEST_LIBS := -lpthread
+
+all: module hdctl
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+hdctl:
+	$(MAKE) -C userspace
+
+# Selftests: one binary per tests/selftests/hotdeploy/*.c, run in the guest.
+SELFTEST_SRCS := $(wildcard tests/selftests/hotdeploy/*.c)
+SELFTESTS := $(patsubst tests/selftests/hotdeploy/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
+# Host unit tests: one binary per tests/unit/*.c, linked with hdctl's code.
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+selftests: $(SELFTESTS)
+
+$(BUILD)/selftests/%: tests/selftests/hotdeploy/%.c $(wildcard tests/lib/*.h) include/uapi/linux/hotdeploy.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -I$(KTOOLS)/tools/testing/selftests -o $@ $< $(TEST_LIBS)
+
+units: $(UNITS)
+
+$(BUILD)/unit/%: tests/unit/%.c hdctl $(wildcard tests/lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -I$(KTOOLS)/tools/testing/selftests -Iuserspace \
+		-o $@ $< userspace/libhdctl.a \
+		$$(pkg-config --libs libelf libdw json-c) $(TEST_LIBS)
+
+deps:
+	scripts/install-deps
+	scripts/kernel-tools >/dev/null
+
+check: deps
+	$(MAKE) all
+	$(MAKE) selftests units
+	scripts/run-tests
+
+demo: deps
+	$(MAKE) all
+	scripts/demo
+
+lint: deps
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules
+	$(KTOOLS)/scripts/checkpatch.pl --strict --no-tree --quiet \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+		-f kmod/*.c kmod/*.h include/uapi/linux/*.h
+	$(MAKE) -C userspace clean
+	$(MAKE) -C userspace
+	$(MAKE) selftests units
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	install -D -m 0755 userspace/hdctl $(DESTDIR)$(PREFIX)/sbin/hdctl
+	install -D -m 0644 Documentation/hdctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/hdctl.8
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C userspace clean
+	rm -rf $(BUILD)
+
+.PHONY: all module hdctl selftests units deps check demo lint install clean

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hdctl: command-line front end of hotdeploy.  Global options, then one
+ * dispatch table of commands, each with its own usage text.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hdctl.h"
+
+struct hd_opts hd_opts;
+
+static const struct hd_cmd hd_cmds[] = {
+	{ "version", cmd_version, usage_version,
+	  "show hdctl's version and the module's ABI" },
+};
+
+#define HD_NCMDS	(sizeof(hd_cmds) / sizeof(hd_cmds[0]))
+
+void hd_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hdctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void hd_json_print(struct json_object *obj)
+{
+	int flags = hd_opts.pretty ? JSON_C_TO_STRING_PRETTY :
+				     JSON_C_TO_STRING_PLAIN;
+
+	puts(json_object_to_json_string_ext(obj, flags |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: hdctl [-j|--json] [-p|--pretty] COMMAND [ARGS]\n"
+		   "       hdctl help [COMMAND]\n\nCommands:\n");
+	for (i = 0; i < HD_NCMDS; i++)
+		fprintf(f, "  %-10s %s\n", hd_cmds[i].name, hd_cmds[i].summary);
+	fprintf(f, "\nSee hdctl(8).\n");
+}
+
+static const struct hd_cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < HD_NCMDS; i++)
+		if (!strcmp(hd_cmds[i].name, name))
+			return &hd_cmds[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct hd_cmd *cmd;
+
+	if (argc < 2) {
+		usage(stdout);
+		return HD_EXIT_OK;
+	}
+	cmd = find_cmd(argv[1]);
+	if (!cmd) {
+		hd_err("unknown command '%s'; try 'hdctl help'", argv[1]);
+		return HD_EXIT_USAGE;
+	}
+	cmd->usage();
+	return HD_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json",	no_argument,	NULL, 'j' },
+		{ "pretty",	no_argument,	NULL, 'p' },
+		{ "help",	no_argument,	NULL, 'h' },
+		{ "version",	no_argument,	NULL, 'V' },
+		{ 0 }
+	};
+	const struct hd_cmd *cmd;
+	int c;
+
+	/* "+": stop at the command name; the command parses the rest. */
+	while ((c = getopt_long(argc, argv, "+jphV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			hd_opts.json = true;
+			break;
+		case 'p':
+			hd_opts.json = true;
+			hd_opts.pretty = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return HD_EXIT_OK;
+		case 'V':
+			printf("hdctl %s\n", HDCTL_VERSION);
+			return HD_EXIT_OK;
+		default:
+			usage(stderr);
+			return HD_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return HD_EXIT_USAGE;
+	}
+	if (!strcmp(argv[0], "help"))
+		return cmd_help(argc, argv);
+	cmd = find_cmd(argv[0]);
+	if (!cmd) {
+		hd_err("unknown command '%s'; try 'hdctl help'", argv[0]);
+		return HD_EXIT_USAGE;
+	}
+	optind = 0;	/* let the command run getopt from its own argv[0] */
+	return cmd->run(argc, argv);
+}

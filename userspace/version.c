@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/* hdctl version: the tool's version and the module's ABI and features. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/hotdeploy.h>
+
+#include "hdctl.h"
+
+static const struct {
+	__u64 bit;
+	const char *name;
+} features[] = {
+	{ HD_FEATURE_VERSION, "version" },
+};
+
+void usage_version(void)
+{
+	printf("Usage: hdctl [-j] version\n"
+	       "Print hdctl's version and the ABI version and features of the\n"
+	       "loaded hotdeploy module.  Exits 1 if the module cannot be reached.\n");
+}
+
+static void print_plain(const struct hd_version *v)
+{
+	size_t i;
+
+	printf("hdctl %s\nmodule: ABI %u, features:", HDCTL_VERSION,
+	       v->abi_version);
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if (v->features & features[i].bit)
+			printf(" %s", features[i].name);
+	printf("\n");
+	if (v->abi_version != HD_ABI_VERSION)
+		printf("warning: hdctl speaks ABI %u\n", HD_ABI_VERSION);
+}
+
+static void print_json(const struct hd_version *v)
+{
+	struct json_object *obj = json_object_new_object();
+	struct json_object *feat = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if (v->features & features[i].bit)
+			json_object_array_add(feat,
+				json_object_new_string(features[i].name));
+	json_object_object_add(obj, "hdctl", json_object_new_string(HDCTL_VERSION));
+	json_object_object_add(obj, "abi", json_object_new_int(v->abi_version));
+	json_object_object_add(obj, "features", feat);
+	hd_json_print(obj);
+}
+
+int cmd_version(int argc, char **argv)
+{
+	struct hd_version v = { .size = sizeof(v) };
+	int fd;
+
+	if (getopt(argc, argv, "") != -1 || optind != argc) {
+		usage_version();
+		return HD_EXIT_USAGE;
+	}
+	fd = hd_dev_open();
+	if (fd < 0)
+		return HD_EXIT_FAIL;
+	if (ioctl(fd, HD_IOC_VERSION, &v)) {
+		hd_err("HD_IOC_VERSION: %s", strerror(errno));
+		close(fd);
+		return HD_EXIT_FAIL;
+	}
+	close(fd);
+	if (hd_opts.json)
+		print_json(&v);
+	else
+		print_plain(&v);
+	return HD_EXIT_OK;
+}
