@@ -21,7 +21,8 @@ export KVER
 CC ?= gcc
 # The kselftest headers come from Debian's linux-source, fetched on demand.
 KTOOLS = $(shell $(CURDIR)/scripts/kernel-tools)
-TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+# kselftest_harness.h's EXPECT_TRUE() compares an int with the operand.
+TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-D_GNU_SOURCE -I$(CURDIR)/include/uapi -I$(CURDIR)/tests/lib
 TEST_LIBS := -lpthread
 
