@@ -68,11 +68,26 @@ demo: deps
 	$(MAKE) all
 	scripts/demo
 
+# Userspace and tests follow the kernel's style too, minus the advice to use
+# kernel-only helpers and types (ARRAY_SIZE, __aligned, __printf, u32) and
+# the macros kselftest_harness.h's own style needs (SKIP(return, ...)).
+CHECKPATCH_USER_IGNORE := ARRAY_SIZE,PREFER_DEFINED_ATTRIBUTE_MACRO
+CHECKPATCH_USER_IGNORE := $(CHECKPATCH_USER_IGNORE),PREFER_KERNEL_TYPES
+CHECKPATCH_USER_IGNORE := $(CHECKPATCH_USER_IGNORE),MACRO_WITH_FLOW_CONTROL
+CHECKPATCH_USER_IGNORE := $(CHECKPATCH_USER_IGNORE),MACRO_ARG_REUSE
+
+KMOD_SRCS = $(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
+
 lint: deps
-	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules
+	@mkdir -p $(BUILD)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules \
+		2>&1 | tee $(BUILD)/sparse.log
+	@! grep -E 'warning:|error:' $(BUILD)/sparse.log
 	$(KTOOLS)/scripts/checkpatch.pl --strict --no-tree --quiet \
-		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
-		-f kmod/*.c kmod/*.h include/uapi/linux/*.h
+		-f $(KMOD_SRCS) include/uapi/linux/*.h
+	$(KTOOLS)/scripts/checkpatch.pl --strict --no-tree --quiet \
+		--ignore $(CHECKPATCH_USER_IGNORE) \
+		-f $(wildcard userspace/*.[ch] tests/*/*.[ch] tests/*/*/*.[ch])
 	$(MAKE) -C userspace clean
 	$(MAKE) -C userspace
 	$(MAKE) selftests units

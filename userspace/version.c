@@ -45,10 +45,12 @@ static void print_json(const struct hd_version *v)
 	struct json_object *feat = json_object_new_array();
 	size_t i;
 
-	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		const char *name = features[i].name;
+
 		if (v->features & features[i].bit)
-			json_object_array_add(feat,
-				json_object_new_string(features[i].name));
+			json_object_array_add(feat, json_object_new_string(name));
+	}
 	json_object_object_add(obj, "hdctl", json_object_new_string(HDCTL_VERSION));
 	json_object_object_add(obj, "abi", json_object_new_int(v->abi_version));
 	json_object_object_add(obj, "features", feat);

@@ -81,7 +81,7 @@ TEST(version_nonzero_unknown_tail_is_e2big)
 
 TEST(version_size_over_a_page_is_e2big)
 {
-	static char page[8192] __attribute__((aligned(8)));
+	static char page[8192] __attribute__((aligned(8)))	/* a u32 leads */;
 	int fd;
 
 	HD_OPEN_OR_SKIP(fd);
