@@ -39,6 +39,7 @@ struct hd_version {
 	__u32 __reserved;	/* in: must be 0 */
 	__u64 features;		/* out: HD_FEATURE_* bits */
 };
+
 #define HD_VERSION_SIZE_VER0	24
 
 /* Feature bits reported by HD_IOC_VERSION. */
