@@ -93,7 +93,7 @@ lint: deps
 	$(MAKE) selftests units
 
 install: all
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 	install -D -m 0755 userspace/hdctl $(DESTDIR)$(PREFIX)/sbin/hdctl
 	install -D -m 0644 Documentation/hdctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/hdctl.8
 
