@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ELF objects loaded in a live process (main executable, shared
+ * libraries), found through libdwfl: build-ids, load addresses, symbols.
+ */
+#ifndef HD_PROCOBJ_H
+#define HD_PROCOBJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <elfutils/libdwfl.h>
+
+#include "procmaps.h"
+
+#define HD_BUILD_ID_MAX	64
+
+struct hd_object {
+	Dwfl_Module *mod;
+	const char *name;	/* path, as /proc/PID/maps names it */
+	uint64_t start;		/* lowest and highest address it occupies */
+	uint64_t end;
+	uint64_t bias;		/* load bias: runtime address - ELF address */
+	uint8_t build_id[HD_BUILD_ID_MAX];
+	size_t build_id_len;
+};
+
+struct hd_proc {
+	pid_t pid;
+	Dwfl *dwfl;
+	struct hd_maps maps;
+	struct hd_object *obj;	/* in load order */
+	size_t nobj;
+};
+
+/* Returns 0 or -errno; on error @proc holds nothing. */
+int hd_proc_open(pid_t pid, struct hd_proc *proc);
+void hd_proc_close(struct hd_proc *proc);
+
+/* The loaded object with this build-id, or NULL. */
+const struct hd_object *hd_proc_find_build_id(const struct hd_proc *proc,
+					      const uint8_t *id, size_t len);
+
+/*
+ * The runtime address of @name in @obj's symbol table (.symtab, or the one
+ * in its separate debug file, or .dynsym).  -ENOENT if absent, -ENOTUNIQ
+ * if several symbols have the name (static functions in different files).
+ */
+int hd_object_symbol(const struct hd_object *obj, const char *name,
+		     uint64_t *addr, uint64_t *size);
+
+/*
+ * Resolve a dynamic symbol the way the target's dynamic linker would:
+ * the first object in load order, other than @skip, that defines @name
+ * (with @version when not NULL, otherwise its default version).
+ * Returns 0, -ENOENT, or -EOPNOTSUPP for an ifunc (its address depends on
+ * a resolver that only the target can run).
+ */
+int hd_proc_dynamic_symbol(const struct hd_proc *proc,
+			   const struct hd_object *skip, const char *name,
+			   const char *version, uint64_t *addr,
+			   const struct hd_object **where);
+
+/* printf-style hex of a build-id into @buf (2 * len + 1 bytes). */
+void hd_build_id_hex(const uint8_t *id, size_t len, char *buf);
+
+#endif /* HD_PROCOBJ_H */
