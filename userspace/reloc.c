@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * x86-64 relocations, as the psABI defines them, applied to patch code at
+ * its final address.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reloc.h"
+
+#define SLOT_SIZE	8
+#define STUB_SIZE	16
+
+static bool fits_s32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+static bool is_got_type(uint32_t type)
+{
+	return type == R_X86_64_GOTPCREL || type == R_X86_64_GOTPCRELX ||
+	       type == R_X86_64_REX_GOTPCRELX;
+}
+
+static bool is_call_type(uint32_t type)
+{
+	return type == R_X86_64_PLT32;
+}
+
+size_t hd_reloc_stub_entries(const struct hd_reloc *rel, size_t n)
+{
+	size_t i, j, count = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!is_got_type(rel[i].type) && !is_call_type(rel[i].type))
+			continue;
+		for (j = 0; j < i; j++)
+			if ((is_got_type(rel[j].type) ||
+			     is_call_type(rel[j].type)) &&
+			    rel[j].value == rel[i].value)
+				break;
+		if (j == i)
+			count++;
+	}
+	return count;
+}
+
+/* Entry i: slot at base + 24 * i, stub right after it. */
+static uint64_t slot_off(const struct hd_stubs *s, size_t i)
+{
+	return s->base + HD_STUB_ENTRY_SIZE * i;
+}
+
+static int stub_entry(struct hd_stubs *s, uint8_t *image, uint64_t value,
+		      bool want_stub)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->value[i] == value)
+			break;
+	if (i == s->n) {
+		if (s->n == s->cap)
+			return -ENOSPC;
+		s->value[i] = value;
+		s->has_stub[i] = 0;
+		memcpy(image + slot_off(s, i), &value, SLOT_SIZE);
+		s->n++;
+	}
+	if (want_stub && !s->has_stub[i]) {
+		/* jmp *-14(%rip): the slot just before the stub; int3 padding. */
+		static const uint8_t jmp[6] = { 0xff, 0x25, 0xf2, 0xff, 0xff, 0xff };
+		uint8_t *stub = image + slot_off(s, i) + SLOT_SIZE;
+
+		memset(stub, 0xcc, STUB_SIZE);
+		memcpy(stub, jmp, sizeof(jmp));
+		s->has_stub[i] = 1;
+	}
+	return i;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+int hd_reloc_apply(uint8_t *image, size_t size, uint64_t addr,
+		   const struct hd_reloc *rel, size_t n,
+		   struct hd_stubs *stubs, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct hd_reloc *r = &rel[i];
+		size_t width = r->type == R_X86_64_64 ||
+			       r->type == R_X86_64_PC64 ? 8 : 4;
+		uint64_t p = addr + r->offset;
+		int64_t v;
+		int e;
+
+		if (r->offset > size || size - r->offset < width) {
+			snprintf(err, errlen, "relocation for %s at +%#llx is outside the patch",
+				 r->name, (unsigned long long)r->offset);
+			return -EINVAL;
+		}
+		switch (r->type) {
+		case R_X86_64_NONE:
+			continue;
+		case R_X86_64_64:
+			put64(image + r->offset, r->value + r->addend);
+			continue;
+		case R_X86_64_PC64:
+			put64(image + r->offset, r->value + r->addend - p);
+			continue;
+		case R_X86_64_32:
+			v = r->value + r->addend;
+			if ((uint64_t)v > UINT32_MAX)
+				goto range;
+			put32(image + r->offset, v);
+			continue;
+		case R_X86_64_32S:
+			v = r->value + r->addend;
+			if (!fits_s32(v))
+				goto range;
+			put32(image + r->offset, v);
+			continue;
+		case R_X86_64_PC32:
+		case R_X86_64_PLT32:
+			v = r->value + r->addend - p;
+			if (fits_s32(v)) {
+				put32(image + r->offset, v);
+				continue;
+			}
+			if (r->type != R_X86_64_PLT32)
+				goto range;
+			/* A call or jump out of reach: through a stub. */
+			e = stub_entry(stubs, image, r->value, true);
+			if (e < 0)
+				goto nospc;
+			v = addr + slot_off(stubs, e) + SLOT_SIZE + r->addend - p;
+			if (!fits_s32(v))
+				goto range;
+			put32(image + r->offset, v);
+			continue;
+		case R_X86_64_GOTPCREL:
+		case R_X86_64_GOTPCRELX:
+		case R_X86_64_REX_GOTPCRELX:
+			e = stub_entry(stubs, image, r->value, false);
+			if (e < 0)
+				goto nospc;
+			v = addr + slot_off(stubs, e) + r->addend - p;
+			if (!fits_s32(v))
+				goto range;
+			put32(image + r->offset, v);
+			continue;
+		default:
+			snprintf(err, errlen, "relocation type %u for %s is not supported",
+				 r->type, r->name);
+			return -EOPNOTSUPP;
+		}
+range:
+		snprintf(err, errlen,
+			 "%s at %#llx is out of reach of the patch code at %#llx (relocation type %u)",
+			 r->name, (unsigned long long)r->value,
+			 (unsigned long long)p, r->type);
+		return -ERANGE;
+nospc:
+		snprintf(err, errlen, "no room for a GOT slot for %s", r->name);
+		return -ENOSPC;
+	}
+	return 0;
+}

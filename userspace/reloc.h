@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86-64 relocation of patch code at its final address in the target.
+ * hdctl lays the patch out, resolves every symbol to a runtime address,
+ * and this writes the final bytes: the kernel only ever sees the result.
+ */
+#ifndef HD_RELOC_H
+#define HD_RELOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hd_reloc {
+	uint64_t offset;	/* where, in the image */
+	uint32_t type;		/* R_X86_64_* */
+	int64_t addend;
+	uint64_t value;		/* S: the symbol's runtime address */
+	const char *name;	/* for messages */
+};
+
+/*
+ * Slots and stubs the patch brings along, at the end of its read-only,
+ * executable image: an 8-byte slot holding an address for each symbol
+ * reached through the GOT, and a 16-byte "jmp *slot(%rip)" stub for each
+ * call whose target is beyond rel32 reach (shared libraries, usually).
+ */
+struct hd_stubs {
+	uint64_t base;		/* image offset of the slot/stub area */
+	size_t cap;		/* entries that fit there */
+	size_t n;
+	uint64_t *value;	/* [cap] the address each entry stands for */
+	uint8_t *has_stub;	/* [cap] whether entry i also has a stub */
+};
+
+#define HD_STUB_ENTRY_SIZE	24	/* 8-byte slot + 16-byte stub */
+
+/*
+ * The worst-case number of stub entries @rel can need: one per distinct
+ * value reached through the GOT or by a call.
+ */
+size_t hd_reloc_stub_entries(const struct hd_reloc *rel, size_t n);
+
+/*
+ * Apply @n relocations to @image (@size bytes, to live at @addr), using
+ * @stubs for GOT slots and far calls.  Returns 0, or -ERANGE (a value
+ * does not fit its field; @err says which), -EOPNOTSUPP (a relocation
+ * type it does not handle), -EINVAL (an offset outside the image).
+ */
+int hd_reloc_apply(uint8_t *image, size_t size, uint64_t addr,
+		   const struct hd_reloc *rel, size_t n,
+		   struct hd_stubs *stubs, char *err, size_t errlen);
+
+#endif /* HD_RELOC_H */
