@@ -41,7 +41,16 @@ SELFTESTS := $(patsubst tests/selftests/hotdeploy/%.c,$(BUILD)/selftests/%,$(SEL
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-selftests: $(SELFTESTS)
+# Live-patch cases: programs and objects built here, patched in the guest.
+LIVE_CASES := $(patsubst tests/live/%/,%,$(wildcard tests/live/*/))
+
+selftests: $(SELFTESTS) live
+
+live: $(LIVE_CASES:%=$(BUILD)/live/%/prog)
+
+.SECONDEXPANSION:
+$(BUILD)/live/%/prog: $$(wildcard tests/live/$$*/*) tests/live/live_main.c tests/live/build-case
+	tests/live/build-case tests/live/$* $(BUILD)/live/$*
 
 $(BUILD)/selftests/%: tests/selftests/hotdeploy/%.c $(wildcard tests/lib/*.h) include/uapi/linux/hotdeploy.h
 	@mkdir -p $(@D)
@@ -104,4 +113,4 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf $(BUILD)
 
-.PHONY: all module hdctl selftests units deps check demo lint install clean
+.PHONY: all module hdctl selftests live units deps check demo lint install clean

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * State that must survive the patch: a global and a static local, both
+ * counting by 1 per call in version 1 and by 1000 in version 2 (this one).
+ */
+long live_calls;
+
+__attribute__((noinline)) long live_probe(void)
+{
+	static long local;
+
+	local += 1000;
+	live_calls += 1000;
+	return live_calls * 10000000 + local;
+}
