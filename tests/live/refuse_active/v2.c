@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Version 2 changes live_blocker(). A thread parks inside live_blocker() on a futex and never leaves it, so
- * a patch replacing live_blocker() must be refused: deterministically.
+ * Version 2 changes live_blocker().  A thread parks inside live_blocker()
+ * on a futex and never leaves it, so a patch replacing live_blocker() must
+ * be refused: deterministically.
  */
 #include <linux/futex.h>
 #include <pthread.h>
