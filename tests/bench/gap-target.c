@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gap-target: the benchmarks' target.  It measures, from inside, how long
+ * it was frozen: every thread loops calling bench_fn() and records the
+ * largest gap between two consecutive iterations.
+ *
+ *   gap-target SPINNERS SLEEPERS [SLEEP_US]
+ *
+ * SPINNERS threads call bench_fn() in a tight loop; SLEEPERS threads call
+ * it then sleep SLEEP_US (default 2000) per iteration, so a target with
+ * many threads need not oversubscribe the CPUs.  Commands on stdin, one
+ * per line, answered on stdout:
+ *   reset   forget the gaps seen so far          -> "ok"
+ *   gap     the largest gap since reset, in µs   -> "gap MAX_US SPIN_US SLEEP_US"
+ *           (worst over all threads, over spinners, over sleepers)
+ *   calls   bench_fn() calls so far              -> "calls N"
+ *   quit    exit 0
+ * "ready PID" is printed once every thread runs.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_THREADS	4096
+
+struct worker {
+	_Atomic uint64_t max_gap_ns;
+	_Atomic uint64_t reset_gen;
+	pthread_t tid;
+	int sleeper;
+} __attribute__((aligned(64)));
+
+static struct worker workers[MAX_THREADS];
+static int nworkers;
+static unsigned int sleep_us = 2000;
+static _Atomic uint64_t generation;
+static _Atomic uint64_t calls;
+static _Atomic int running;
+
+/* The function the benchmarks patch: small, called all the time. */
+__attribute__((noinline)) uint64_t bench_fn(uint64_t x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x * 2654435761u + 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t last, t, gap, x = 0, gen = 0, expect;
+	struct timespec nap = { 0, 0 };
+
+	nap.tv_nsec = sleep_us * 1000L;
+	/* A sleeper's iteration is meant to take the nap; count the rest. */
+	expect = w->sleeper ? nap.tv_nsec : 0;
+	atomic_fetch_add(&running, 1);
+	last = now_ns();
+	for (;;) {
+		x = bench_fn(x);
+		atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
+		if (w->sleeper)
+			nanosleep(&nap, NULL);
+		t = now_ns();
+		gap = t - last > expect ? t - last - expect : 0;
+		last = t;
+		if (atomic_load_explicit(&generation, memory_order_relaxed) != gen) {
+			gen = atomic_load(&generation);
+			atomic_store(&w->max_gap_ns, 0);
+			atomic_store(&w->reset_gen, gen);
+			continue;
+		}
+		if (gap > atomic_load_explicit(&w->max_gap_ns, memory_order_relaxed))
+			atomic_store_explicit(&w->max_gap_ns, gap, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static void report(void)
+{
+	uint64_t spin = 0, slp = 0, g;
+	int i;
+
+	for (i = 0; i < nworkers; i++) {
+		g = atomic_load(&workers[i].max_gap_ns);
+		if (workers[i].sleeper && g > slp)
+			slp = g;
+		if (!workers[i].sleeper && g > spin)
+			spin = g;
+	}
+	printf("gap %lu %lu %lu\n", (unsigned long)((spin > slp ? spin : slp) / 1000),
+	       (unsigned long)(spin / 1000), (unsigned long)(slp / 1000));
+}
+
+/* Wait until every worker has seen the newest reset. */
+static void reset(void)
+{
+	uint64_t gen = atomic_fetch_add(&generation, 1) + 1;
+	struct timespec pause = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < nworkers; i++)
+		while (atomic_load(&workers[i].reset_gen) < gen)
+			nanosleep(&pause, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int spinners, sleepers, i;
+	char line[64];
+
+	if (argc < 3) {
+		fputs("usage: gap-target SPINNERS SLEEPERS [SLEEP_US]\n", stderr);
+		return 2;
+	}
+	spinners = atoi(argv[1]);
+	sleepers = atoi(argv[2]);
+	if (argc > 3)
+		sleep_us = atoi(argv[3]);
+	nworkers = spinners + sleepers;
+	if (spinners < 0 || sleepers < 0 || nworkers < 1 ||
+	    nworkers > MAX_THREADS || sleep_us < 1 || sleep_us >= 1000000) {
+		fputs("gap-target: bad thread counts or sleep\n", stderr);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < nworkers; i++) {
+		workers[i].sleeper = i >= spinners;
+		if (pthread_create(&workers[i].tid, NULL, work, &workers[i])) {
+			fputs("gap-target: pthread_create failed\n", stderr);
+			return 1;
+		}
+	}
+	while (atomic_load(&running) < nworkers)
+		usleep(1000);
+	printf("ready %d\n", (int)getpid());
+	while (fgets(line, sizeof(line), stdin)) {
+		if (!strncmp(line, "reset", 5)) {
+			reset();
+			puts("ok");
+		} else if (!strncmp(line, "gap", 3)) {
+			report();
+		} else if (!strncmp(line, "calls", 5)) {
+			printf("calls %lu\n", (unsigned long)atomic_load(&calls));
+		} else if (!strncmp(line, "quit", 4)) {
+			break;
+		}
+	}
+	return 0;
+}
