@@ -13,9 +13,12 @@
 
 #include <linux/hotdeploy.h>
 
+#include "patch.h"
+#include "state.h"
 #include "uapi.h"
 
-#define HD_FEATURES	HD_FEATURE_VERSION
+#define HD_FEATURES	(HD_FEATURE_VERSION | HD_FEATURE_APPLY | \
+			 HD_FEATURE_REVERT | HD_FEATURE_LIST)
 
 static long hd_ioctl_version(void __user *uarg)
 {
@@ -42,6 +45,12 @@ static long hd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case HD_IOC_VERSION:
 		return hd_ioctl_version(uarg);
+	case HD_IOC_APPLY:
+		return hd_ioctl_apply(uarg);
+	case HD_IOC_REVERT:
+		return hd_ioctl_revert(uarg);
+	case HD_IOC_LIST:
+		return hd_ioctl_list(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -82,6 +91,7 @@ static int __init hd_init(void)
 static void __exit hd_exit(void)
 {
 	misc_deregister(&hd_misc);
+	hd_state_exit();
 }
 
 module_init(hd_init);

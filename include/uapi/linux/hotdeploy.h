@@ -44,7 +44,158 @@ struct hd_version {
 
 /* Feature bits reported by HD_IOC_VERSION. */
 #define HD_FEATURE_VERSION	(1ULL << 0)	/* HD_IOC_VERSION */
+#define HD_FEATURE_APPLY	(1ULL << 1)	/* HD_IOC_APPLY */
+#define HD_FEATURE_REVERT	(1ULL << 2)	/* HD_IOC_REVERT */
+#define HD_FEATURE_LIST		(1ULL << 3)	/* HD_IOC_LIST */
 
 #define HD_IOC_VERSION		_IO(HD_IOC_MAGIC, 0x00)
+
+/* Limits on what one request may ask for. */
+#define HD_MAX_FUNCS		1024		/* redirects per patch */
+#define HD_MAX_CODE_SIZE	(16U << 20)	/* bytes of new code per patch */
+#define HD_EXPECT_MAX		16		/* expected bytes per redirect */
+#define HD_JMP_SIZE		5		/* jmp rel32, the bytes replaced */
+
+/*
+ * One redirect: calls to the function at old_addr continue at new_addr,
+ * inside the patch's new code.  The first HD_JMP_SIZE bytes at old_addr are
+ * replaced by "jmp rel32".
+ */
+struct hd_func {
+	__u64 old_addr;		/* in: function start in the target */
+	__u64 old_size;		/* in: its size, >= HD_JMP_SIZE */
+	__u64 new_addr;		/* in: inside [code_addr, code_addr + code_size) */
+	__u32 expect_len;	/* in: HD_JMP_SIZE..HD_EXPECT_MAX */
+	__u32 __reserved;	/* in: must be 0 */
+	__u8  expect[HD_EXPECT_MAX];	/* in: bytes at old_addr now */
+};
+
+/* HD_IOC_APPLY flags */
+#define HD_APPLY_FORCE		(1U << 0)	/* skip the stack scan, not the IP check */
+#define HD_APPLY_FLAGS		HD_APPLY_FORCE
+
+/* Why a request was refused while the target was stopped (fail_reason). */
+enum hd_fail {
+	HD_FAIL_NONE = 0,
+	HD_FAIL_IP = 1,		/* fail_tid's IP is inside fail_func */
+	HD_FAIL_STACK = 2,	/* a return address on fail_tid's stack is */
+	HD_FAIL_STACK_DEPTH = 3, /* fail_tid's stack is too deep to scan */
+	HD_FAIL_PARK = 4,	/* fail_tid did not stop within timeout_ms */
+	HD_FAIL_EXPECT = 5,	/* bytes at fail_func's old_addr differ */
+	HD_FAIL_VMA = 6,	/* fail_func not in an executable file mapping */
+	HD_FAIL_REACH = 7,	/* fail_func's new_addr not within rel32 */
+	HD_FAIL_GONE = 8,	/* the target exited or exec'd meanwhile */
+	HD_FAIL_WRITE = 9,	/* writing fail_func's jump failed */
+	HD_FAIL_MAP = 10,	/* mapping the code failed */
+};
+
+/* Timings of one stop of the target, in nanoseconds (CLOCK_MONOTONIC). */
+struct hd_timing {
+	__u64 park_ns;		/* first stop request to every thread stopped */
+	__u64 check_ns;		/* validation and activeness check */
+	__u64 map_ns;		/* mapping (apply) or unmapping (revert) the code */
+	__u64 write_ns;		/* verifying and writing the text */
+	__u64 release_ns;	/* release to every thread running again */
+	__u64 pause_ns;		/* first stop request to every thread running */
+};
+
+/*
+ * HD_IOC_APPLY: stop every thread of pid's thread group at its next return
+ * to user mode, check that none is executing or will return into an old
+ * function, map the new code at code_addr, verify the expected bytes and
+ * write the jumps, then let the threads go.  All or nothing: on any error
+ * the target is left as it was.  Needs CAP_SYS_PTRACE.
+ */
+struct hd_apply {
+	__u32 size;		/* in: sizeof(struct hd_apply) */
+	__u32 flags;		/* in: HD_APPLY_* */
+	__u32 pid;		/* in: target thread group, caller's pid ns */
+	__u32 nr_funcs;		/* in: entries at funcs, 1..HD_MAX_FUNCS */
+	__u64 funcs;		/* in: pointer to struct hd_func[nr_funcs] */
+	__u32 func_size;	/* in: sizeof(struct hd_func) */
+	__u32 attempts;		/* in: stops to try, 0 = 10, max 1000 */
+	__u64 code;		/* in: pointer to the new code */
+	__u64 code_size;	/* in: 1..HD_MAX_CODE_SIZE */
+	__u64 code_addr;	/* in: page-aligned address to map it at */
+	__u32 retry_delay_ms;	/* in: between attempts, 0 = 100, max 10000 */
+	__u32 timeout_ms;	/* in: wait for a stop, 0 = 2000, max 60000 */
+	__u64 patch_id;		/* out: id for HD_IOC_REVERT, > 0 */
+	__u32 fail_reason;	/* out: enum hd_fail */
+	__u32 fail_tid;		/* out: thread concerned, or 0 */
+	__u32 fail_func;	/* out: index into funcs, or ~0 */
+	__u32 attempts_made;	/* out: stops made */
+	__u32 nr_threads;	/* out: threads stopped in the last stop */
+	__u32 __reserved;	/* in: must be 0 */
+	struct hd_timing timing; /* out: the last stop */
+};
+
+#define HD_APPLY_SIZE_VER0	(sizeof(struct hd_apply))
+
+#define HD_IOC_APPLY		_IO(HD_IOC_MAGIC, 0x01)
+
+/*
+ * HD_IOC_REVERT: restore the bytes a patch replaced and unmap its code once
+ * no thread executes or returns into it.  Only the most recent patch of a
+ * target can be reverted (patches stack).  Needs CAP_SYS_PTRACE.
+ */
+struct hd_revert {
+	__u32 size;		/* in: sizeof(struct hd_revert) */
+	__u32 flags;		/* in: must be 0 */
+	__u32 pid;		/* in: target thread group */
+	__u32 attempts;		/* in: as in struct hd_apply */
+	__u64 patch_id;		/* in: patch to revert, 0 = the most recent */
+	__u32 retry_delay_ms;	/* in: as in struct hd_apply */
+	__u32 timeout_ms;	/* in: as in struct hd_apply */
+	__u64 reverted_id;	/* out: the patch reverted */
+	__u32 fail_reason;	/* out: enum hd_fail */
+	__u32 fail_tid;		/* out: thread concerned, or 0 */
+	__u32 fail_func;	/* out: index of the redirect concerned, or ~0 */
+	__u32 attempts_made;	/* out: stops made */
+	__u32 nr_threads;	/* out: threads stopped in the last stop */
+	__u32 __reserved;	/* in: must be 0 */
+	struct hd_timing timing; /* out: the last stop */
+};
+
+#define HD_REVERT_SIZE_VER0	(sizeof(struct hd_revert))
+
+#define HD_IOC_REVERT		_IO(HD_IOC_MAGIC, 0x02)
+
+/* One applied patch, as HD_IOC_LIST reports it. */
+struct hd_patch_info {
+	__u64 patch_id;
+	__u64 code_addr;	/* where its code is mapped */
+	__u64 code_size;	/* bytes of code (the mapping is page-rounded) */
+	__u64 applied_ns;	/* CLOCK_REALTIME of the apply */
+	__u32 nr_funcs;		/* redirects, entries in funcs of HD_IOC_LIST */
+	__u32 __reserved;
+};
+
+/* One redirect of an applied patch, as HD_IOC_LIST reports it. */
+struct hd_func_info {
+	__u64 patch_id;
+	__u64 old_addr;
+	__u64 new_addr;
+};
+
+/*
+ * HD_IOC_LIST: the patches applied to a target, oldest first.  Fills up to
+ * nr_patches / nr_funcs entries and returns the totals in the same fields,
+ * so a caller can size its arrays with a first call with 0 entries.
+ * Redirects are listed patch by patch, in each patch's order.
+ */
+struct hd_list {
+	__u32 size;		/* in: sizeof(struct hd_list) */
+	__u32 flags;		/* in: must be 0 */
+	__u32 pid;		/* in: target thread group */
+	__u32 nr_patches;	/* in: room at patches; out: patches applied */
+	__u64 patches;		/* in: pointer to struct hd_patch_info[] */
+	__u64 funcs;		/* in: pointer to struct hd_func_info[] */
+	__u32 nr_funcs;		/* in: room at funcs; out: redirects in all */
+	__u32 __reserved;	/* in: must be 0 */
+};
+
+#define HD_LIST_SIZE_VER0	(sizeof(struct hd_list))
+
+#define HD_IOC_LIST		_IO(HD_IOC_MAGIC, 0x03)
 
 #endif /* _UAPI_LINUX_HOTDEPLOY_H */

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Is any thread of a stopped target inside code we are about to replace?
+ *
+ * A thread is active in a range if its saved user IP lies in it, or if any
+ * word between its user SP and the end of its stack mapping looks like an
+ * address in it.  The stack scan is conservative: it needs no frame
+ * pointers or unwind tables, and a stale or unrelated word can only make
+ * us refuse, never accept wrongly.  Its cost is bounded by
+ * HD_STACK_SCAN_MAX per thread; a deeper stack is refused rather than
+ * half-checked.
+ */
+#include <linux/mm.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include <linux/hotdeploy.h>
+
+#include "check.h"
+#include "rendezvous.h"
+
+#define HD_STACK_SCAN_MAX	(1UL << 20)
+
+static int hd_range_cmp(const void *a, const void *b)
+{
+	const struct hd_range *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return 0;
+}
+
+void hd_ranges_sort(struct hd_range *r, unsigned int n)
+{
+	sort(r, n, sizeof(*r), hd_range_cmp, NULL);
+}
+
+/* The range containing @addr, or NULL.  @r is sorted and disjoint. */
+static const struct hd_range *hd_range_find(const struct hd_range *r,
+					    unsigned int n, unsigned long addr)
+{
+	unsigned int lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (addr < r[mid].start)
+			hi = mid;
+		else if (addr >= r[mid].end)
+			lo = mid + 1;
+		else
+			return &r[mid];
+	}
+	return NULL;
+}
+
+/* End of the mapping holding @sp, or 0 if @sp is not in one. */
+static unsigned long hd_stack_end(struct mm_struct *mm, unsigned long sp)
+{
+	struct vm_area_struct *vma;
+	unsigned long end = 0;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, sp);
+	if (vma && vma->vm_start <= sp)
+		end = vma->vm_end;
+	mmap_read_unlock(mm);
+	return end;
+}
+
+static int hd_check_stack(struct hd_rv *rv, struct task_struct *t,
+			  unsigned long sp, const struct hd_range *r,
+			  unsigned int n, void *buf, struct hd_busy *busy)
+{
+	unsigned long end, addr;
+	const struct hd_range *hit;
+
+	sp &= ~(sizeof(unsigned long) - 1);
+	end = hd_stack_end(rv->mm, sp);
+	if (!end)
+		return 0;	/* no stack to return through */
+	if (end - sp > HD_STACK_SCAN_MAX) {
+		busy->reason = HD_FAIL_STACK_DEPTH;
+		return -EBUSY;
+	}
+	for (addr = sp; addr < end; ) {
+		unsigned long chunk = min(end - addr,
+					  PAGE_SIZE - offset_in_page(addr));
+		unsigned long *w = buf;
+		unsigned int i;
+
+		if (access_process_vm(t, addr, buf, chunk, 0) != chunk)
+			return -EFAULT;
+		for (i = 0; i < chunk / sizeof(*w); i++) {
+			hit = hd_range_find(r, n, w[i]);
+			if (hit) {
+				busy->reason = HD_FAIL_STACK;
+				busy->index = hit->index;
+				return -EBUSY;
+			}
+		}
+		addr += chunk;
+	}
+	return 0;
+}
+
+/*
+ * Every thread of @rv is parked, so the registers in task_pt_regs() and the
+ * stacks they point to cannot change under us.  Returns 0, -EBUSY with
+ * @busy filled in, or another -errno.
+ */
+int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
+		    unsigned int n, bool scan_stack, struct hd_busy *busy)
+{
+	const struct hd_range *hit;
+	void *buf = NULL;
+	unsigned int i;
+	int ret = 0;
+
+	if (scan_stack) {
+		buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	for (i = 0; i < rv->nr_parkers; i++) {
+		struct hd_parker *p = rv->parkers[i];
+		unsigned long ip, sp;
+		bool parked;
+
+		/*
+		 * A parked thread killed meanwhile leaves hd_park() and frees
+		 * its kernel stack, where task_pt_regs() lives; it marks
+		 * itself left under rv->lock first, so the registers are
+		 * read under that lock.
+		 */
+		spin_lock(&rv->lock);
+		parked = p->state == HD_PK_PARKED;
+		if (parked) {
+			ip = task_pt_regs(p->task)->ip;
+			sp = task_pt_regs(p->task)->sp;
+		}
+		spin_unlock(&rv->lock);
+		if (!parked)
+			continue;	/* gone: runs no code of this mm */
+
+		busy->tid = p->tid;
+		hit = hd_range_find(r, n, ip);
+		if (hit) {
+			busy->reason = HD_FAIL_IP;
+			busy->index = hit->index;
+			ret = -EBUSY;
+			break;
+		}
+		if (scan_stack) {
+			ret = hd_check_stack(rv, p->task, sp, r, n, buf, busy);
+			if (ret)
+				break;
+		}
+	}
+	if (!ret)
+		busy->tid = 0;
+	kfree(buf);
+	return ret;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _HD_CHECK_H
+#define _HD_CHECK_H
+
+#include <linux/types.h>
+
+struct hd_rv;
+
+/* Code no thread may be executing or returning into: [start, end). */
+struct hd_range {
+	unsigned long start;
+	unsigned long end;
+	unsigned int index;	/* reported as fail_func */
+};
+
+struct hd_busy {
+	u32 reason;		/* enum hd_fail */
+	u32 tid;
+	u32 index;
+};
+
+void hd_ranges_sort(struct hd_range *r, unsigned int n);
+int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
+		    unsigned int n, bool scan_stack, struct hd_busy *busy);
+
+#endif /* _HD_CHECK_H */

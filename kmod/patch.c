@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HD_IOC_APPLY, HD_IOC_REVERT and HD_IOC_LIST: validating requests and
+ * running them through one stop of the target.
+ *
+ * Order of work in a stop, so that a refusal changes nothing: validate the
+ * old addresses against the mappings, check that no thread is active in
+ * the code concerned, map (apply), rewrite the text, unmap (revert).  A
+ * failing step undoes the earlier ones before the threads are released.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/delay.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <linux/hotdeploy.h>
+
+#include "check.h"
+#include "map.h"
+#include "patch.h"
+#include "rendezvous.h"
+#include "state.h"
+#include "text.h"
+#include "uapi.h"
+
+#define HD_ATTEMPTS_DEFAULT	10
+#define HD_ATTEMPTS_MAX		1000
+#define HD_DELAY_DEFAULT_MS	100
+#define HD_DELAY_MAX_MS		10000
+#define HD_TIMEOUT_DEFAULT_MS	2000
+#define HD_TIMEOUT_MAX_MS	60000
+
+static_assert(sizeof(struct hd_func) == 48);
+static_assert(sizeof(struct hd_apply) == 144);
+static_assert(sizeof(struct hd_revert) == 112);
+static_assert(sizeof(struct hd_list) == 40);
+
+/* How often and how long to try, from the caller's fields. */
+struct hd_retry {
+	unsigned int attempts;
+	unsigned int delay_ms;
+	unsigned int timeout_ms;
+};
+
+static int hd_retry_init(struct hd_retry *r, u32 attempts, u32 delay_ms,
+			 u32 timeout_ms)
+{
+	if (attempts > HD_ATTEMPTS_MAX || delay_ms > HD_DELAY_MAX_MS ||
+	    timeout_ms > HD_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	r->attempts = attempts ?: HD_ATTEMPTS_DEFAULT;
+	r->delay_ms = delay_ms ?: HD_DELAY_DEFAULT_MS;
+	r->timeout_ms = timeout_ms ?: HD_TIMEOUT_DEFAULT_MS;
+	return 0;
+}
+
+/* [addr, addr + len) is a canonical user range, without wrapping. */
+static bool hd_user_range_ok(u64 addr, u64 len)
+{
+	return addr < TASK_SIZE_MAX && len <= TASK_SIZE_MAX - addr;
+}
+
+/*
+ * The thread group @pid names, as the caller sees it, if it may be
+ * patched: a user process other than the caller's own, alive.  Returns the
+ * leader with a reference, and its mm with a reference on its users.
+ */
+static struct task_struct *hd_target_task(u32 pid, struct mm_struct **mmp)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *p;
+	int ret;
+
+	if (!pid || pid > PID_MAX_LIMIT)
+		return ERR_PTR(-EINVAL);
+	p = find_get_pid(pid);
+	if (!p)
+		return ERR_PTR(-ESRCH);
+	task = get_pid_task(p, PIDTYPE_TGID);
+	put_pid(p);
+	if (!task)
+		return ERR_PTR(-ESRCH);
+	if (task->flags & PF_KTHREAD) {
+		ret = -EINVAL;
+		goto err;
+	}
+	if (same_thread_group(task, current)) {
+		ret = -EDEADLK;
+		goto err;
+	}
+	if ((task->flags & PF_EXITING) || task->exit_state) {
+		ret = -ESRCH;
+		goto err;
+	}
+	mm = get_task_mm(task);
+	if (!mm) {
+		ret = -ESRCH;
+		goto err;
+	}
+	*mmp = mm;
+	return task;
+
+err:
+	put_task_struct(task);
+	return ERR_PTR(ret);
+}
+
+struct hd_apply_req {
+	struct hd_apply args;
+	struct hd_func *funcs;
+	struct hd_range *ranges;	/* old functions, sorted */
+	struct hd_patch *patch;
+	struct hd_retry retry;
+};
+
+/* Everything that can be checked without looking at the target. */
+static int hd_apply_validate(struct hd_apply_req *req)
+{
+	struct hd_apply *a = &req->args;
+	unsigned int i;
+	u64 code_end;
+
+	if (a->flags & ~HD_APPLY_FLAGS || a->__reserved)
+		return -EINVAL;
+	if (!a->nr_funcs || a->nr_funcs > HD_MAX_FUNCS)
+		return -EINVAL;
+	if (a->func_size != sizeof(struct hd_func))
+		return -EINVAL;
+	if (!a->code_size || a->code_size > HD_MAX_CODE_SIZE)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(a->code_addr) || !a->code_addr ||
+	    !hd_user_range_ok(a->code_addr, PAGE_ALIGN(a->code_size)))
+		return -EINVAL;
+	code_end = a->code_addr + a->code_size;
+
+	for (i = 0; i < a->nr_funcs; i++) {
+		struct hd_func *f = &req->funcs[i];
+
+		a->fail_func = i;
+		if (f->__reserved)
+			return -EINVAL;
+		if (f->old_size < HD_JMP_SIZE ||
+		    !hd_user_range_ok(f->old_addr, f->old_size))
+			return -EINVAL;
+		if (f->expect_len < HD_JMP_SIZE ||
+		    f->expect_len > HD_EXPECT_MAX ||
+		    f->expect_len > f->old_size)
+			return -EINVAL;
+		if (f->new_addr < a->code_addr || f->new_addr >= code_end)
+			return -EINVAL;
+		if (!hd_jmp_reachable(f->old_addr, f->new_addr)) {
+			a->fail_reason = HD_FAIL_REACH;
+			return -ERANGE;
+		}
+		req->ranges[i].start = f->old_addr;
+		req->ranges[i].end = f->old_addr + f->old_size;
+		req->ranges[i].index = i;
+	}
+	hd_ranges_sort(req->ranges, a->nr_funcs);
+	for (i = 1; i < a->nr_funcs; i++) {
+		if (req->ranges[i].start < req->ranges[i - 1].end) {
+			a->fail_func = req->ranges[i].index;
+			return -EINVAL;	/* overlapping redirects */
+		}
+	}
+	a->fail_func = ~0U;
+	return 0;
+}
+
+/*
+ * Every old function must lie inside one executable mapping of a file:
+ * that is where functions of programs and libraries live, and it keeps
+ * the write away from data, stacks and JIT buffers.
+ */
+static int hd_apply_check_vmas(struct mm_struct *mm, struct hd_apply_req *req)
+{
+	struct vm_area_struct *vma;
+	unsigned int i;
+	int ret = 0;
+
+	mmap_read_lock(mm);
+	for (i = 0; i < req->args.nr_funcs; i++) {
+		const struct hd_func *f = &req->funcs[i];
+
+		vma = find_vma(mm, f->old_addr);
+		if (!vma || vma->vm_start > f->old_addr ||
+		    f->old_addr + f->old_size > vma->vm_end ||
+		    !(vma->vm_flags & VM_EXEC) || !vma->vm_file) {
+			req->args.fail_reason = HD_FAIL_VMA;
+			req->args.fail_func = i;
+			ret = -ENOEXEC;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/* The expected bytes, beyond the HD_JMP_SIZE that hd_text_swap() checks. */
+static int hd_apply_check_expect(struct hd_rv *rv, struct hd_apply_req *req)
+{
+	struct task_struct *t = hd_rv_any_task(rv);
+	u8 cur[HD_EXPECT_MAX];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < req->args.nr_funcs; i++) {
+		const struct hd_func *f = &req->funcs[i];
+
+		req->args.fail_func = i;
+		ret = hd_text_read(t, f->old_addr, cur, f->expect_len);
+		if (ret) {
+			req->args.fail_reason = HD_FAIL_WRITE;
+			return ret;
+		}
+		if (memcmp(cur, f->expect, f->expect_len)) {
+			req->args.fail_reason = HD_FAIL_EXPECT;
+			return -EILSEQ;
+		}
+	}
+	req->args.fail_func = ~0U;
+	return 0;
+}
+
+/*
+ * One stop of the target.  Returns 0 when applied, -EBUSY when a thread
+ * is active (worth retrying), or another -errno; the target is unchanged
+ * unless 0 is returned.
+ */
+static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
+			 struct hd_apply_req *req)
+{
+	struct hd_apply *a = &req->args;
+	struct hd_patch *patch = req->patch;
+	struct hd_busy busy = { 0 };
+	unsigned int fail;
+	struct hd_rv *rv;
+	pid_t fail_tid;
+	u64 t0, t1, t2;
+	int ret;
+
+	rv = hd_rv_stop(leader, mm, req->retry.timeout_ms, &fail_tid);
+	if (IS_ERR(rv)) {
+		ret = PTR_ERR(rv);
+		a->fail_tid = fail_tid;
+		a->fail_reason = ret == -ETIMEDOUT ? HD_FAIL_PARK :
+				 ret == -ESRCH ? HD_FAIL_GONE : HD_FAIL_NONE;
+		return ret;
+	}
+	/* From here to hd_rv_release() every thread of the target is parked. */
+	a->nr_threads = hd_rv_nr_parked(rv);
+	t0 = ktime_get_ns();
+	ret = hd_apply_check_vmas(mm, req);
+	if (ret)
+		goto release;
+	ret = hd_check_active(rv, req->ranges, a->nr_funcs,
+			      !(a->flags & HD_APPLY_FORCE), &busy);
+	if (ret) {
+		a->fail_reason = busy.reason;
+		a->fail_tid = busy.tid;
+		a->fail_func = ret == -EBUSY && busy.reason != HD_FAIL_STACK_DEPTH ?
+			       busy.index : ~0U;
+		goto release;
+	}
+	ret = hd_apply_check_expect(rv, req);
+	if (ret)
+		goto release;
+
+	t1 = ktime_get_ns();
+	a->timing.check_ns = t1 - t0;
+	ret = hd_code_map(rv, patch->file, patch->code_addr, patch->map_len);
+	if (ret) {
+		a->fail_reason = ret == -ESRCH ? HD_FAIL_GONE : HD_FAIL_MAP;
+		goto release;
+	}
+	t2 = ktime_get_ns();
+	a->timing.map_ns = t2 - t1;
+
+	ret = hd_text_swap(hd_rv_any_task(rv), patch->sites, patch->nr_funcs,
+			   false, &fail);
+	a->timing.write_ns = ktime_get_ns() - t2;
+	if (ret) {
+		a->fail_reason = ret == -EILSEQ ? HD_FAIL_EXPECT : HD_FAIL_WRITE;
+		a->fail_func = fail;
+		hd_code_unmap(rv, patch->file, patch->code_addr,
+			      patch->map_len);
+	}
+release:
+	hd_rv_release(rv, &a->timing);
+	return ret;
+}
+
+static struct hd_patch *hd_patch_alloc(const struct hd_apply_req *req)
+{
+	const struct hd_apply *a = &req->args;
+	struct hd_patch *p;
+	unsigned int i;
+
+	p = kzalloc(struct_size(p, sites, a->nr_funcs), GFP_KERNEL);
+	if (!p)
+		return NULL;
+	p->id = hd_patch_next_id();
+	p->code_addr = a->code_addr;
+	p->code_size = a->code_size;
+	p->map_len = PAGE_ALIGN(a->code_size);
+	p->nr_funcs = a->nr_funcs;
+	for (i = 0; i < a->nr_funcs; i++) {
+		struct hd_site *s = &p->sites[i];
+
+		s->addr = req->funcs[i].old_addr;
+		s->to = req->funcs[i].new_addr;
+		memcpy(s->old, req->funcs[i].expect, HD_JMP_SIZE);
+		hd_jmp_encode(s->new, s->addr, s->to);
+	}
+	return p;
+}
+
+/* Sleep between attempts; false if the caller was interrupted. */
+static bool hd_retry_sleep(const struct hd_retry *r)
+{
+	return !msleep_interruptible(r->delay_ms);
+}
+
+long hd_ioctl_apply(void __user *uarg)
+{
+	struct hd_apply_req req = { 0 };
+	struct hd_apply *a = &req.args;
+	struct task_struct *leader;
+	struct hd_target *target;
+	struct mm_struct *mm;
+	u32 usize;
+	int ret;
+
+	if (!capable(CAP_SYS_PTRACE))
+		return -EPERM;
+	ret = hd_copy_args_in(a, sizeof(*a), HD_APPLY_SIZE_VER0, uarg, &usize);
+	if (ret)
+		return ret;
+	/* Output fields are zero on input, as reserved ones. */
+	if (a->patch_id || a->fail_reason || a->fail_tid || a->fail_func ||
+	    a->attempts_made || a->nr_threads ||
+	    memchr_inv(&a->timing, 0, sizeof(a->timing)))
+		return -EINVAL;
+	a->fail_func = ~0U;
+	if (a->nr_funcs > HD_MAX_FUNCS || !a->nr_funcs ||
+	    a->func_size != sizeof(struct hd_func))
+		return -EINVAL;
+	ret = hd_retry_init(&req.retry, a->attempts, a->retry_delay_ms,
+			    a->timeout_ms);
+	if (ret)
+		return ret;
+
+	req.funcs = kvmalloc_array(a->nr_funcs, sizeof(*req.funcs),
+				   GFP_KERNEL);
+	req.ranges = kvmalloc_array(a->nr_funcs, sizeof(*req.ranges),
+				    GFP_KERNEL);
+	if (!req.funcs || !req.ranges) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (copy_from_user(req.funcs, u64_to_user_ptr(a->funcs),
+			   array_size(a->nr_funcs, sizeof(*req.funcs)))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	ret = hd_apply_validate(&req);
+	if (ret)
+		goto out_copy;
+
+	leader = hd_target_task(a->pid, &mm);
+	if (IS_ERR(leader)) {
+		ret = PTR_ERR(leader);
+		goto out_free;
+	}
+	req.patch = hd_patch_alloc(&req);
+	if (!req.patch) {
+		ret = -ENOMEM;
+		goto out_task;
+	}
+	/* Copied now, outside the pause; the caller's buffer is done with. */
+	req.patch->file = hd_code_file(req.patch->id,
+				       u64_to_user_ptr(a->code), a->code_size);
+	if (IS_ERR(req.patch->file)) {
+		ret = PTR_ERR(req.patch->file);
+		req.patch->file = NULL;
+		goto out_patch;
+	}
+	target = hd_target_get(mm, true);
+	if (IS_ERR(target)) {
+		ret = PTR_ERR(target);
+		goto out_patch;
+	}
+	ret = mutex_lock_killable(&target->lock);
+	if (ret)
+		goto out_target;
+
+	for (;;) {
+		a->attempts_made++;
+		ret = hd_apply_once(leader, mm, &req);
+		if (ret != -EBUSY || a->attempts_made >= req.retry.attempts)
+			break;
+		if (!hd_retry_sleep(&req.retry)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	if (!ret) {
+		req.patch->applied_ns = ktime_get_real_ns();
+		list_add_tail(&req.patch->node, &target->patches);
+		a->patch_id = req.patch->id;
+		req.patch = NULL;
+	}
+	mutex_unlock(&target->lock);
+out_target:
+	hd_target_put(target);
+out_patch:
+	if (req.patch)
+		hd_patch_free(req.patch);
+out_task:
+	mmput(mm);
+	put_task_struct(leader);
+out_copy:
+	/* The outcome, including why a request was refused. */
+	if (hd_copy_args_out(uarg, usize, a, sizeof(*a)))
+		ret = -EFAULT;
+out_free:
+	kvfree(req.ranges);
+	kvfree(req.funcs);
+	return ret;
+}
+
+/* One stop to revert @patch.  As hd_apply_once(). */
+static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
+			  struct hd_patch *patch, const struct hd_retry *retry,
+			  struct hd_revert *r)
+{
+	struct hd_range range = {
+		.start = patch->code_addr,
+		.end = patch->code_addr + patch->map_len,
+		.index = ~0U,
+	};
+	struct hd_busy busy = { 0 };
+	struct hd_rv *rv;
+	unsigned int fail;
+	pid_t fail_tid;
+	u64 t0, t1, t2;
+	int ret;
+
+	rv = hd_rv_stop(leader, mm, retry->timeout_ms, &fail_tid);
+	if (IS_ERR(rv)) {
+		ret = PTR_ERR(rv);
+		r->fail_tid = fail_tid;
+		r->fail_reason = ret == -ETIMEDOUT ? HD_FAIL_PARK :
+				 ret == -ESRCH ? HD_FAIL_GONE : HD_FAIL_NONE;
+		return ret;
+	}
+	r->nr_threads = hd_rv_nr_parked(rv);
+	t0 = ktime_get_ns();
+	/* Returning into the patch's code is as bad as executing it. */
+	ret = hd_check_active(rv, &range, 1, true, &busy);
+	if (ret) {
+		r->fail_reason = busy.reason;
+		r->fail_tid = busy.tid;
+		goto release;
+	}
+	t1 = ktime_get_ns();
+	r->timing.check_ns = t1 - t0;
+	ret = hd_text_swap(hd_rv_any_task(rv), patch->sites, patch->nr_funcs,
+			   true, &fail);
+	t2 = ktime_get_ns();
+	r->timing.write_ns = t2 - t1;
+	if (ret) {
+		r->fail_reason = ret == -EILSEQ ? HD_FAIL_EXPECT : HD_FAIL_WRITE;
+		r->fail_func = fail;
+		goto release;
+	}
+	/*
+	 * The text no longer leads into the code and no thread is in it:
+	 * unmap it.  If the program replaced the mapping itself, leave that
+	 * alone; the revert is complete either way.
+	 */
+	hd_code_unmap(rv, patch->file, patch->code_addr, patch->map_len);
+	r->timing.map_ns = ktime_get_ns() - t2;
+release:
+	hd_rv_release(rv, &r->timing);
+	return ret;
+}
+
+long hd_ioctl_revert(void __user *uarg)
+{
+	struct task_struct *leader;
+	struct hd_target *target;
+	struct hd_retry retry;
+	struct hd_patch *patch;
+	struct hd_revert r;
+	struct mm_struct *mm;
+	u32 usize;
+	int ret;
+
+	if (!capable(CAP_SYS_PTRACE))
+		return -EPERM;
+	ret = hd_copy_args_in(&r, sizeof(r), HD_REVERT_SIZE_VER0, uarg, &usize);
+	if (ret)
+		return ret;
+	if (r.flags || r.__reserved || r.reverted_id || r.fail_reason ||
+	    r.fail_tid || r.fail_func || r.attempts_made || r.nr_threads ||
+	    memchr_inv(&r.timing, 0, sizeof(r.timing)))
+		return -EINVAL;
+	ret = hd_retry_init(&retry, r.attempts, r.retry_delay_ms,
+			    r.timeout_ms);
+	if (ret)
+		return ret;
+	r.fail_func = ~0U;
+
+	leader = hd_target_task(r.pid, &mm);
+	if (IS_ERR(leader))
+		return PTR_ERR(leader);
+	target = hd_target_get(mm, false);
+	if (IS_ERR_OR_NULL(target)) {
+		ret = target ? PTR_ERR(target) : -ENOENT;
+		goto out_task;
+	}
+	ret = mutex_lock_killable(&target->lock);
+	if (ret)
+		goto out_target;
+
+	if (list_empty(&target->patches)) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	patch = list_last_entry(&target->patches, struct hd_patch, node);
+	if (r.patch_id && r.patch_id != patch->id) {
+		struct hd_patch *p;
+
+		/* Known but not on top: later patches stack on it. */
+		ret = -ENOENT;
+		list_for_each_entry(p, &target->patches, node)
+			if (p->id == r.patch_id)
+				ret = -ENOTEMPTY;
+		goto out_unlock;
+	}
+	for (;;) {
+		r.attempts_made++;
+		ret = hd_revert_once(leader, mm, patch, &retry, &r);
+		if (ret != -EBUSY || r.attempts_made >= retry.attempts)
+			break;
+		if (!hd_retry_sleep(&retry)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	if (!ret) {
+		r.reverted_id = patch->id;
+		list_del(&patch->node);
+		hd_patch_free(patch);
+	}
+out_unlock:
+	mutex_unlock(&target->lock);
+out_target:
+	hd_target_put(target);
+out_task:
+	mmput(mm);
+	put_task_struct(leader);
+	if (hd_copy_args_out(uarg, usize, &r, sizeof(r)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static int hd_list_fill(struct hd_target *target, struct hd_list *l)
+{
+	struct hd_patch_info __user *up = u64_to_user_ptr(l->patches);
+	struct hd_func_info __user *uf = u64_to_user_ptr(l->funcs);
+	u32 nr_patches = 0, nr_funcs = 0;
+	struct hd_patch *p;
+	unsigned int i;
+
+	list_for_each_entry(p, &target->patches, node) {
+		if (nr_patches < l->nr_patches) {
+			struct hd_patch_info info = {
+				.patch_id = p->id,
+				.code_addr = p->code_addr,
+				.code_size = p->code_size,
+				.applied_ns = p->applied_ns,
+				.nr_funcs = p->nr_funcs,
+			};
+
+			if (copy_to_user(&up[nr_patches], &info, sizeof(info)))
+				return -EFAULT;
+		}
+		nr_patches++;
+		for (i = 0; i < p->nr_funcs; i++) {
+			if (nr_funcs < l->nr_funcs) {
+				struct hd_func_info info = {
+					.patch_id = p->id,
+					.old_addr = p->sites[i].addr,
+					.new_addr = p->sites[i].to,
+				};
+
+				if (copy_to_user(&uf[nr_funcs], &info,
+						 sizeof(info)))
+					return -EFAULT;
+			}
+			nr_funcs++;
+		}
+	}
+	l->nr_patches = nr_patches;
+	l->nr_funcs = nr_funcs;
+	return 0;
+}
+
+long hd_ioctl_list(void __user *uarg)
+{
+	struct task_struct *leader;
+	struct hd_target *target;
+	struct mm_struct *mm;
+	struct hd_list l;
+	u32 usize;
+	int ret;
+
+	ret = hd_copy_args_in(&l, sizeof(l), HD_LIST_SIZE_VER0, uarg, &usize);
+	if (ret)
+		return ret;
+	if (l.flags || l.__reserved)
+		return -EINVAL;
+
+	leader = hd_target_task(l.pid, &mm);
+	if (IS_ERR(leader))
+		return PTR_ERR(leader);
+	target = hd_target_get(mm, false);
+	if (IS_ERR(target)) {
+		ret = PTR_ERR(target);
+		goto out_task;
+	}
+	if (!target) {
+		l.nr_patches = 0;
+		l.nr_funcs = 0;
+	} else {
+		ret = mutex_lock_killable(&target->lock);
+		if (!ret) {
+			ret = hd_list_fill(target, &l);
+			mutex_unlock(&target->lock);
+		}
+		hd_target_put(target);
+	}
+	if (!ret)
+		ret = hd_copy_args_out(uarg, usize, &l, sizeof(l));
+out_task:
+	mmput(mm);
+	put_task_struct(leader);
+	return ret;
+}

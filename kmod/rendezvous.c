@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stopping every thread of a thread group at a safe point, and letting it
+ * go again.
+ *
+ * Each thread gets a task_work queued with TWA_SIGNAL.  A thread running in
+ * user mode is kicked into the kernel; a thread blocked interruptibly in a
+ * syscall (read, nanosleep, futex, accept ...) sees signal_pending() and
+ * unwinds with -ERESTARTSYS or -ERESTART_RESTARTBLOCK.  On its way back to
+ * user mode get_signal() runs the task_work, our hd_park(), which waits
+ * until the stopper releases it.  No signal is actually delivered, so
+ * arch_do_signal_or_restart() then restarts the syscall exactly as after a
+ * signal with SA_RESTART: the program sees no EINTR, and nanosleep restarts
+ * through its restart_block against its original expiry, not shortened.
+ *
+ * While parked a thread holds no locks and its user registers are saved in
+ * task_pt_regs(), which is what the checker reads.  One parked thread, the
+ * agent, runs the commands that must run in the target's mm (vm_mmap and
+ * vm_munmap only act on current->mm).
+ *
+ * Parked threads wait killably: SIGKILL or an exec in another thread (which
+ * kills the others) makes them leave at once and marks the stop aborted, so
+ * neither the target nor the stopper can hang.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "rendezvous.h"
+
+enum { HD_CMD_IDLE, HD_CMD_POSTED, HD_CMD_RUNNING, HD_CMD_DONE };
+
+/* Threads the stopper queues per scan before it grows its array. */
+#define HD_SCAN_BATCH	64
+
+static void hd_rv_free(struct hd_rv *rv)
+{
+	unsigned int i;
+
+	for (i = 0; i < rv->nr_parkers; i++) {
+		put_task_struct(rv->parkers[i]->task);
+		kfree(rv->parkers[i]);
+	}
+	kfree(rv->parkers);
+	put_task_struct(rv->leader);
+	kfree(rv);
+	/*
+	 * A queued task_work can outlive the ioctl (a thread that never
+	 * parked before the timeout runs it later), so every stop pins the
+	 * module until its last reference goes.
+	 */
+	module_put(THIS_MODULE);
+}
+
+static void hd_rv_put(struct hd_rv *rv)
+{
+	if (refcount_dec_and_test(&rv->ref))
+		hd_rv_free(rv);
+}
+
+/* Whether parker @p should wake up: released, or a command for it. */
+static bool hd_park_should_wake(struct hd_rv *rv, struct hd_parker *p)
+{
+	bool wake;
+
+	spin_lock(&rv->lock);
+	wake = rv->released ||
+	       (rv->agent == p && rv->cmd_state == HD_CMD_POSTED);
+	spin_unlock(&rv->lock);
+	return wake;
+}
+
+/* The agent runs one posted command, in the target's mm. */
+static void hd_park_run_cmd(struct hd_rv *rv)
+{
+	int (*fn)(void *arg) = rv->cmd_fn;
+	void *arg = rv->cmd_arg;
+	int ret;
+
+	ret = fn(arg);
+	spin_lock(&rv->lock);
+	rv->cmd_ret = ret;
+	rv->cmd_state = HD_CMD_DONE;
+	spin_unlock(&rv->lock);
+	wake_up(&rv->stopper_wq);
+}
+
+static void hd_park_wait(struct hd_rv *rv, struct hd_parker *p)
+{
+	wait_queue_head_t *wq;
+
+	for (;;) {
+		wq = rv->agent == p ? &rv->agent_wq : &rv->park_wq;
+		if (wait_event_killable(*wq, hd_park_should_wake(rv, p))) {
+			/*
+			 * Fatal signal: the group is dying or another thread
+			 * exec's.  Leave now; the stop is void.
+			 */
+			spin_lock(&rv->lock);
+			if (!rv->abort)
+				rv->abort = -ESRCH;
+			if (rv->agent == p)
+				rv->agent = NULL;
+			spin_unlock(&rv->lock);
+			return;
+		}
+		spin_lock(&rv->lock);
+		if (rv->agent == p && rv->cmd_state == HD_CMD_POSTED) {
+			rv->cmd_state = HD_CMD_RUNNING;
+			spin_unlock(&rv->lock);
+			hd_park_run_cmd(rv);
+			continue;
+		}
+		if (rv->released) {
+			spin_unlock(&rv->lock);
+			return;
+		}
+		spin_unlock(&rv->lock);
+	}
+}
+
+/* The task_work: runs in the target thread on its way to user mode. */
+static void hd_park(struct callback_head *cb)
+{
+	struct hd_parker *p = container_of(cb, struct hd_parker, cb);
+	struct hd_rv *rv = p->rv;
+
+	spin_lock(&rv->lock);
+	if (rv->released) {
+		/* Too late: the stop ended (timeout or error) without us. */
+		p->state = HD_PK_GONE;
+		spin_unlock(&rv->lock);
+		goto out;
+	}
+	rv->nr_pending--;
+	if ((current->flags & PF_EXITING) || current->mm != rv->mm) {
+		/*
+		 * Run from exit_task_work(), or after this thread exec'd: it
+		 * will never run code of the mm being patched.  An exec means
+		 * the target is not the process the caller meant any more.
+		 */
+		p->state = HD_PK_GONE;
+		if (!(current->flags & PF_EXITING) && !rv->abort)
+			rv->abort = -ESRCH;
+		spin_unlock(&rv->lock);
+		wake_up(&rv->stopper_wq);
+		goto out;
+	}
+	p->state = HD_PK_PARKED;
+	rv->nr_inside++;
+	if (!rv->agent)
+		rv->agent = p;
+	spin_unlock(&rv->lock);
+	wake_up(&rv->stopper_wq);
+
+	hd_park_wait(rv, p);
+
+	spin_lock(&rv->lock);
+	p->state = HD_PK_LEFT;
+	rv->nr_inside--;
+	spin_unlock(&rv->lock);
+	wake_up(&rv->stopper_wq);
+out:
+	hd_rv_put(rv);
+}
+
+static bool hd_rv_known(struct hd_rv *rv, struct task_struct *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < rv->nr_parkers; i++)
+		if (rv->parkers[i]->task == t)
+			return true;
+	return false;
+}
+
+static int hd_rv_grow(struct hd_rv *rv, unsigned int more)
+{
+	struct hd_parker **n;
+	unsigned int cap;
+
+	if (rv->nr_parkers + more <= rv->cap_parkers)
+		return 0;
+	cap = max(rv->cap_parkers * 2, rv->nr_parkers + more);
+	n = krealloc_array(rv->parkers, cap, sizeof(*n), GFP_KERNEL);
+	if (!n)
+		return -ENOMEM;
+	rv->parkers = n;
+	rv->cap_parkers = cap;
+	return 0;
+}
+
+static int hd_rv_queue(struct hd_rv *rv, struct task_struct *t)
+{
+	struct hd_parker *p;
+	int ret;
+
+	ret = hd_rv_grow(rv, 1);
+	if (ret)
+		return ret;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	init_task_work(&p->cb, hd_park);
+	p->rv = rv;
+	p->task = t;
+	get_task_struct(t);
+	p->tid = task_pid_vnr(t);
+	p->state = HD_PK_QUEUED;
+	rv->parkers[rv->nr_parkers++] = p;
+
+	refcount_inc(&rv->ref);
+	spin_lock(&rv->lock);
+	rv->nr_pending++;
+	spin_unlock(&rv->lock);
+	if (task_work_add(t, &p->cb, TWA_SIGNAL)) {
+		/* Past exit_task_work(): it runs no user code any more. */
+		spin_lock(&rv->lock);
+		rv->nr_pending--;
+		p->state = HD_PK_GONE;
+		spin_unlock(&rv->lock);
+		hd_rv_put(rv);
+	}
+	return 0;
+}
+
+/*
+ * Queue a parker on every thread not seen yet.  Returns how many were new,
+ * or -errno.  Threads that are already dead or are io_uring workers never
+ * return to user mode, so they need no parking.
+ */
+static int hd_rv_scan(struct hd_rv *rv)
+{
+	struct task_struct *batch[HD_SCAN_BATCH];
+	struct task_struct *t;
+	unsigned int n, i;
+	int ret = 0, total = 0;
+	bool more;
+
+	do {
+		n = 0;
+		more = false;
+		rcu_read_lock();
+		for_each_thread(rv->leader, t) {
+			if (t->exit_state || (t->flags & PF_IO_WORKER))
+				continue;
+			if (hd_rv_known(rv, t))
+				continue;
+			if (n == ARRAY_SIZE(batch)) {
+				more = true;
+				break;
+			}
+			get_task_struct(t);
+			batch[n++] = t;
+		}
+		rcu_read_unlock();
+
+		for (i = 0; i < n; i++) {
+			if (!ret)
+				ret = hd_rv_queue(rv, batch[i]);
+			put_task_struct(batch[i]);
+		}
+		if (ret)
+			return ret;
+		total += n;
+	} while (more);
+	return total;
+}
+
+static bool hd_rv_settled(struct hd_rv *rv)
+{
+	bool settled;
+
+	spin_lock(&rv->lock);
+	settled = !rv->nr_pending || rv->abort;
+	spin_unlock(&rv->lock);
+	return settled;
+}
+
+static pid_t hd_rv_first_unparked(struct hd_rv *rv)
+{
+	pid_t tid = 0;
+	unsigned int i;
+
+	spin_lock(&rv->lock);
+	for (i = 0; i < rv->nr_parkers; i++) {
+		if (rv->parkers[i]->state == HD_PK_QUEUED) {
+			tid = rv->parkers[i]->tid;
+			break;
+		}
+	}
+	spin_unlock(&rv->lock);
+	return tid;
+}
+
+/*
+ * Park every thread of @leader's group.  Rescans after each round, so that
+ * threads cloned meanwhile are caught: once every known thread is parked
+ * none can be inside clone(), so a scan that finds nothing new means the
+ * whole group is parked.  On failure everything is released and *fail_tid
+ * names the thread that did not park, if one is to blame.
+ */
+struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
+			 unsigned int timeout_ms, pid_t *fail_tid)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	struct hd_rv *rv;
+	long left;
+	int ret;
+
+	*fail_tid = 0;
+	rv = kzalloc(sizeof(*rv), GFP_KERNEL);
+	if (!rv)
+		return ERR_PTR(-ENOMEM);
+	__module_get(THIS_MODULE);
+	refcount_set(&rv->ref, 1);
+	get_task_struct(leader);
+	rv->leader = leader;
+	rv->mm = mm;
+	spin_lock_init(&rv->lock);
+	init_waitqueue_head(&rv->stopper_wq);
+	init_waitqueue_head(&rv->park_wq);
+	init_waitqueue_head(&rv->agent_wq);
+	rv->t_start = ktime_get_ns();
+
+	for (;;) {
+		ret = hd_rv_scan(rv);
+		if (ret < 0)
+			goto fail;
+		if (!ret && hd_rv_settled(rv))
+			break;
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
+			left = 0;
+		left = wait_event_interruptible_timeout(rv->stopper_wq,
+							hd_rv_settled(rv),
+							left);
+		if (left < 0) {
+			ret = -EINTR;
+			goto fail;
+		}
+		if (!left && !hd_rv_settled(rv)) {
+			*fail_tid = hd_rv_first_unparked(rv);
+			ret = -ETIMEDOUT;
+			goto fail;
+		}
+		spin_lock(&rv->lock);
+		ret = rv->abort;
+		spin_unlock(&rv->lock);
+		if (ret)
+			goto fail;
+	}
+	spin_lock(&rv->lock);
+	ret = rv->abort;
+	if (!ret && !rv->agent)
+		ret = -ESRCH;	/* every thread is exiting */
+	spin_unlock(&rv->lock);
+	if (ret)
+		goto fail;
+	rv->t_parked = ktime_get_ns();
+	return rv;
+
+fail:
+	hd_rv_release(rv, NULL);
+	return ERR_PTR(ret);
+}
+
+static bool hd_rv_cmd_settled(struct hd_rv *rv)
+{
+	bool settled;
+
+	spin_lock(&rv->lock);
+	settled = rv->cmd_state == HD_CMD_DONE ||
+		  (rv->cmd_state == HD_CMD_POSTED && !rv->agent);
+	spin_unlock(&rv->lock);
+	return settled;
+}
+
+/*
+ * Run @fn(@arg) in the agent, a parked thread of the target, and return its
+ * result, or -ESRCH when the agent was killed before it could start.
+ * Uninterruptible on purpose: once the agent runs @fn the stopper must
+ * learn its result to undo it, and @fn (an mmap) does not block for long.
+ */
+int hd_rv_call(struct hd_rv *rv, int (*fn)(void *arg), void *arg)
+{
+	int ret;
+
+	spin_lock(&rv->lock);
+	if (rv->abort || !rv->agent) {
+		ret = rv->abort ?: -ESRCH;
+		spin_unlock(&rv->lock);
+		return ret;
+	}
+	rv->cmd_fn = fn;
+	rv->cmd_arg = arg;
+	rv->cmd_state = HD_CMD_POSTED;
+	spin_unlock(&rv->lock);
+	wake_up(&rv->agent_wq);
+
+	wait_event(rv->stopper_wq, hd_rv_cmd_settled(rv));
+
+	spin_lock(&rv->lock);
+	ret = rv->cmd_state == HD_CMD_DONE ? rv->cmd_ret : -ESRCH;
+	rv->cmd_state = HD_CMD_IDLE;
+	spin_unlock(&rv->lock);
+	return ret;
+}
+
+/*
+ * A parked thread of the target, for access_process_vm(): the leader may be
+ * a zombie whose mm is gone while its threads run on.
+ */
+struct task_struct *hd_rv_any_task(struct hd_rv *rv)
+{
+	struct task_struct *t = NULL;
+
+	spin_lock(&rv->lock);
+	if (rv->agent)
+		t = rv->agent->task;
+	spin_unlock(&rv->lock);
+	return t;
+}
+
+unsigned int hd_rv_nr_parked(struct hd_rv *rv)
+{
+	unsigned int n;
+
+	spin_lock(&rv->lock);
+	n = rv->nr_inside;
+	spin_unlock(&rv->lock);
+	return n;
+}
+
+static bool hd_rv_all_left(struct hd_rv *rv)
+{
+	bool left;
+
+	spin_lock(&rv->lock);
+	left = !rv->nr_inside;
+	spin_unlock(&rv->lock);
+	return left;
+}
+
+/*
+ * Let every parked thread go and drop the stopper's reference.  Waits until
+ * the parked threads have left hd_park(): they are runnable, so this is
+ * short, and it makes timing->release_ns the real end of the pause.
+ * Threads whose task_work has not run yet will find rv->released and
+ * return at once; their references keep rv and the module alive.
+ */
+void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing)
+{
+	u64 t_release = ktime_get_ns();
+
+	spin_lock(&rv->lock);
+	rv->released = true;
+	spin_unlock(&rv->lock);
+	wake_up_all(&rv->park_wq);
+	wake_up_all(&rv->agent_wq);
+	wait_event(rv->stopper_wq, hd_rv_all_left(rv));
+
+	if (timing) {
+		u64 now = ktime_get_ns();
+
+		timing->park_ns = rv->t_parked - rv->t_start;
+		timing->release_ns = now - t_release;
+		timing->pause_ns = now - rv->t_start;
+	}
+	hd_rv_put(rv);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _HD_RENDEZVOUS_H
+#define _HD_RENDEZVOUS_H
+
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/task_work.h>
+#include <linux/wait.h>
+
+#include <linux/hotdeploy.h>
+
+struct hd_rv;
+
+enum hd_parker_state {
+	HD_PK_QUEUED,	/* task_work queued, callback not run yet */
+	HD_PK_PARKED,	/* waiting in hd_park() */
+	HD_PK_GONE,	/* exiting, or exec'd: runs no more code of this mm */
+	HD_PK_LEFT,	/* released, back on its way to user mode */
+};
+
+/* One thread of the target and the task_work that parks it. */
+struct hd_parker {
+	struct callback_head cb;
+	struct hd_rv *rv;		/* holds a reference until cb has run */
+	struct task_struct *task;	/* holds a task reference */
+	pid_t tid;			/* in the caller's pid namespace */
+	enum hd_parker_state state;	/* under rv->lock */
+};
+
+/*
+ * A stop of one thread group.  Created by hd_rv_stop(), which returns once
+ * every thread is parked in hd_park() at its return to user mode (so no
+ * thread executes user code of the target until hd_rv_release()), or fails.
+ */
+struct hd_rv {
+	refcount_t ref;		/* the stopper, plus one per queued parker */
+	struct task_struct *leader;
+	struct mm_struct *mm;	/* identity only; the caller holds mm_users */
+
+	/*
+	 * lock protects every field below that changes while threads park:
+	 * the counters, the flags, the agent and its command, and each
+	 * parker's state.  Never held while sleeping.
+	 */
+	spinlock_t lock;
+	unsigned int nr_pending;	/* queued, neither parked nor gone */
+	unsigned int nr_inside;		/* parked, not yet left hd_park() */
+	bool released;			/* threads may go; late ones don't park */
+	int abort;			/* -errno: the target died or exec'd */
+	struct hd_parker *agent;	/* the parked thread that runs commands */
+	int (*cmd_fn)(void *arg);
+	void *cmd_arg;
+	int cmd_state;
+	int cmd_ret;
+
+	wait_queue_head_t stopper_wq;	/* the ioctl caller */
+	wait_queue_head_t park_wq;	/* parked threads but the agent */
+	wait_queue_head_t agent_wq;	/* the agent */
+
+	/* Written by the stopper only, read by it and by the checker. */
+	struct hd_parker **parkers;
+	unsigned int nr_parkers;
+	unsigned int cap_parkers;
+
+	u64 t_start;		/* first stop request, ktime_get_ns() */
+	u64 t_parked;		/* every thread parked */
+};
+
+struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
+			 unsigned int timeout_ms, pid_t *fail_tid);
+int hd_rv_call(struct hd_rv *rv, int (*fn)(void *arg), void *arg);
+struct task_struct *hd_rv_any_task(struct hd_rv *rv);
+unsigned int hd_rv_nr_parked(struct hd_rv *rv);
+void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing);
+
+#endif /* _HD_RENDEZVOUS_H */
