@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small targets for the hotdeploy selftests: functions with known bytes and
+ * sizes (hand-assembled, so the compiler cannot move or inline them), code
+ * blobs to redirect them to, and helpers to read a child's memory and find
+ * room near its text.  Include after kselftest_harness.h and hd_selftest.h.
+ *
+ * A test forks a child that runs functions of the test binary itself, so
+ * the child's functions are at the same addresses as the parent's and the
+ * parent can take expected bytes from its own copy.
+ */
+#ifndef HD_TARGET_H
+#define HD_TARGET_H
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/hotdeploy.h>
+
+/*
+ * hd_ret1: returns 1.  hd_ret10: returns 10.  hd_spin: spins until
+ * *(int *)arg is non-zero, then returns 1.  hd_call_ret1: calls hd_ret1
+ * and returns its result (a frame that returns into hd_call_ret1).
+ */
+int hd_ret1(void);
+int hd_ret10(void);
+int hd_spin(volatile int *flag);
+int hd_call_ret1(void);
+extern const unsigned char hd_ret1_end[], hd_ret10_end[], hd_spin_end[];
+extern const unsigned char hd_call_ret1_end[];
+
+__asm__(
+	".text\n"
+	".p2align 4\n"
+	".globl hd_ret1\n.type hd_ret1, @function\n"
+	"hd_ret1:\n\tmovl $1, %eax\n\tret\n"
+	".globl hd_ret1_end\nhd_ret1_end:\n"
+	".size hd_ret1, . - hd_ret1\n"
+	".p2align 4\n"
+	".globl hd_ret10\n.type hd_ret10, @function\n"
+	"hd_ret10:\n\tmovl $10, %eax\n\tret\n"
+	".globl hd_ret10_end\nhd_ret10_end:\n"
+	".size hd_ret10, . - hd_ret10\n"
+	".p2align 4\n"
+	".globl hd_spin\n.type hd_spin, @function\n"
+	"hd_spin:\n\tmovl $0, %eax\n"
+	"1:\tpause\n\tcmpl $0, (%rdi)\n\tje 1b\n\tmovl $1, %eax\n\tret\n"
+	".globl hd_spin_end\nhd_spin_end:\n"
+	".size hd_spin, . - hd_spin\n"
+	".p2align 4\n"
+	".globl hd_call_ret1\n.type hd_call_ret1, @function\n"
+	"hd_call_ret1:\n\tsubq $8, %rsp\n\tcall hd_ret1\n\taddq $8, %rsp\n\tret\n"
+	".globl hd_call_ret1_end\nhd_call_ret1_end:\n"
+	".size hd_call_ret1, . - hd_call_ret1\n"
+);
+
+/* movl $N, %eax; ret */
+static inline void hd_blob_ret(unsigned char blob[6], uint32_t n)
+{
+	blob[0] = 0xb8;
+	memcpy(&blob[1], &n, 4);
+	blob[5] = 0xc3;
+}
+
+static inline uint64_t hd_addr(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+static inline uint64_t hd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Read @len bytes at @addr of @pid.  0 or -errno. */
+static inline int hd_peek(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	return n == (ssize_t)len ? 0 : -errno;
+}
+
+/*
+ * A free, page-aligned range of @len bytes in @pid within 1 GiB above
+ * @near, with a free page on either side: where patch code goes.
+ * 0 if none.
+ */
+static inline uint64_t hd_find_hole(pid_t pid, uint64_t near, uint64_t len)
+{
+	uint64_t prev_end = 0, start, end, best = 0;
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64, &start, &end) != 2)
+			continue;
+		if (prev_end > near && start > prev_end &&
+		    start - prev_end >= len + 2 * 4096 &&
+		    prev_end + 4096 - near < (1ULL << 30)) {
+			best = prev_end + 4096;
+			break;
+		}
+		prev_end = end;
+	}
+	fclose(f);
+	return best;
+}
+
+/* Whether /proc/PID/maps of @pid mentions @what. */
+static inline int hd_maps_has(pid_t pid, const char *what)
+{
+	char path[64], line[512];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, what))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* One redirect of @fn (size @size) in the child to @new_addr. */
+static inline void hd_func_init(struct hd_func *f, const void *fn,
+				uint64_t size, uint64_t new_addr)
+{
+	memset(f, 0, sizeof(*f));
+	f->old_addr = hd_addr(fn);
+	f->old_size = size;
+	f->new_addr = new_addr;
+	f->expect_len = size < HD_EXPECT_MAX ? size : HD_EXPECT_MAX;
+	memcpy(f->expect, fn, f->expect_len);
+}
+
+static inline void hd_apply_init(struct hd_apply *a, pid_t pid,
+				 struct hd_func *funcs, uint32_t nr,
+				 const void *code, uint64_t code_size,
+				 uint64_t code_addr)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->pid = pid;
+	a->funcs = hd_addr(funcs);
+	a->nr_funcs = nr;
+	a->func_size = sizeof(*funcs);
+	a->code = hd_addr(code);
+	a->code_size = code_size;
+	a->code_addr = code_addr;
+	a->attempts = 3;
+	a->retry_delay_ms = 10;
+}
+
+static inline int hd_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int hd_revert_top(int fd, pid_t pid, uint64_t id,
+				struct hd_revert *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	r->pid = pid;
+	r->patch_id = id;
+	r->attempts = 3;
+	r->retry_delay_ms = 10;
+	return hd_ioctl(fd, HD_IOC_REVERT, r);
+}
+
+static inline void hd_log_timing(const char *what, const struct hd_timing *t,
+				 unsigned int threads)
+{
+	printf("# %s: %u threads, pause %.3f ms (park %.3f check %.3f map %.3f write %.3f release %.3f)\n",
+	       what, threads, t->pause_ns / 1e6, t->park_ns / 1e6,
+	       t->check_ns / 1e6, t->map_ns / 1e6, t->write_ns / 1e6,
+	       t->release_ns / 1e6);
+}
+
+#endif /* HD_TARGET_H */

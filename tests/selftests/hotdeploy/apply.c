@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HD_IOC_APPLY on running targets: threads spinning in user mode and
+ * threads blocked in read, nanosleep, futex and accept are all stopped,
+ * the function changes, and nobody sees EINTR or a short sleep.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "hd_selftest.h"
+#include "hd_target.h"
+
+#define SLEEP_NS	1500000000ULL	/* each nanosleep */
+#define RUN_AFTER_S	10		/* the target runs on after the patch */
+#define MAX_THREADS	64
+
+enum kind { SPIN, READ, SLEEP, FUTEX, ACCEPT, NR_KINDS };
+
+/* Shared between the test and its target child. */
+struct shared {
+	atomic_int ready;
+	atomic_int eintr;		/* syscalls that failed with EINTR */
+	atomic_int short_sleeps;	/* nanosleeps that returned early */
+	atomic_int bad_values;		/* hd_ret1() gave 2, then 1 again */
+	atomic_int saw2;		/* threads that have seen 2 */
+	atomic_int futex_word;
+	int pipe[2];
+	int lsock;
+	struct sockaddr_un addr;
+	socklen_t addrlen;
+	int nr[NR_KINDS];
+};
+
+static struct shared *sh;
+
+/* Each thread: call hd_ret1(), note the first 2, then block its way. */
+static void note(int *seen2)
+{
+	int v = hd_ret1();
+
+	if (v == 2 && !*seen2) {
+		*seen2 = 1;
+		atomic_fetch_add(&sh->saw2, 1);
+	} else if (v != 2 && (*seen2 || v != 1)) {
+		atomic_fetch_add(&sh->bad_values, 1);
+	}
+}
+
+static void *thread_main(void *arg)
+{
+	enum kind k = (enum kind)(uintptr_t)arg;
+	int seen2 = 0, word, fd;
+	struct timespec ts;
+	uint64_t t0;
+	char c;
+
+	atomic_fetch_add(&sh->ready, 1);
+	for (;;) {
+		note(&seen2);
+		switch (k) {
+		case SPIN:
+			break;
+		case READ:
+			if (read(sh->pipe[0], &c, 1) < 0 && errno == EINTR)
+				atomic_fetch_add(&sh->eintr, 1);
+			break;
+		case SLEEP:
+			ts.tv_sec = SLEEP_NS / 1000000000ULL;
+			ts.tv_nsec = SLEEP_NS % 1000000000ULL;
+			t0 = hd_now_ns();
+			if (nanosleep(&ts, NULL) && errno == EINTR)
+				atomic_fetch_add(&sh->eintr, 1);
+			if (hd_now_ns() - t0 < SLEEP_NS)
+				atomic_fetch_add(&sh->short_sleeps, 1);
+			break;
+		case FUTEX:
+			word = atomic_load(&sh->futex_word);
+			if (syscall(SYS_futex, &sh->futex_word, FUTEX_WAIT,
+				    word, NULL, NULL, 0) && errno == EINTR)
+				atomic_fetch_add(&sh->eintr, 1);
+			break;
+		case ACCEPT:
+			fd = accept(sh->lsock, NULL, NULL);
+			if (fd < 0 && errno == EINTR)
+				atomic_fetch_add(&sh->eintr, 1);
+			if (fd >= 0)
+				close(fd);
+			break;
+		default:
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The target: the threads of sh->nr, the main thread being the first
+ * spinner.  Exits 0 if every thread saw the patch and nothing went wrong,
+ * RUN_AFTER_S seconds after the last one did.
+ */
+static int target_main(void)
+{
+	int total = 0, k, i, spin_main = sh->nr[SPIN] > 0;
+	pthread_attr_t attr;
+	pthread_t th;
+	uint64_t t0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	for (k = 0; k < NR_KINDS; k++) {
+		total += sh->nr[k];
+		for (i = 0; i < sh->nr[k]; i++) {
+			if (k == SPIN && i == 0)
+				continue;	/* the main thread */
+			if (pthread_create(&th, &attr, thread_main,
+					   (void *)(uintptr_t)k))
+				return 10;
+		}
+	}
+	if (spin_main) {
+		int seen2 = 0;
+
+		atomic_fetch_add(&sh->ready, 1);
+		t0 = 0;
+		for (;;) {
+			note(&seen2);
+			if (!t0 && atomic_load(&sh->saw2) == total)
+				t0 = hd_now_ns();
+			if (t0 && hd_now_ns() - t0 > RUN_AFTER_S * 1000000000ULL)
+				break;
+		}
+	} else {
+		while (atomic_load(&sh->saw2) != total)
+			usleep(10000);
+		sleep(RUN_AFTER_S);
+	}
+	if (atomic_load(&sh->eintr))
+		return 1;
+	if (atomic_load(&sh->short_sleeps))
+		return 2;
+	if (atomic_load(&sh->bad_values))
+		return 3;
+	return 0;
+}
+
+FIXTURE(target) {
+	int fd;
+	pid_t pid;
+	int total;
+};
+
+FIXTURE_SETUP(target)
+{
+	self->pid = 0;
+	HD_OPEN_OR_SKIP(self->fd);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+	ASSERT_EQ(0, pipe(sh->pipe));
+	sh->lsock = socket(AF_UNIX, SOCK_STREAM, 0);
+	ASSERT_LE(0, sh->lsock);
+	sh->addr.sun_family = AF_UNIX;
+	/* Abstract name: nothing to clean up, nothing shared with others. */
+	snprintf(sh->addr.sun_path + 1, sizeof(sh->addr.sun_path) - 1,
+		 "hd-apply-%d", getpid());
+	sh->addrlen = offsetof(struct sockaddr_un, sun_path) + 1 +
+		      strlen(sh->addr.sun_path + 1);
+	ASSERT_EQ(0, bind(sh->lsock, (struct sockaddr *)&sh->addr,
+			  sh->addrlen));
+	ASSERT_EQ(0, listen(sh->lsock, 128));
+}
+
+FIXTURE_TEARDOWN(target)
+{
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static pid_t start_target(struct __test_metadata *_metadata, int total)
+{
+	uint64_t t0 = hd_now_ns();
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0)
+		_exit(target_main());
+	while (atomic_load(&sh->ready) < total &&
+	       hd_now_ns() - t0 < 30000000000ULL)
+		usleep(10000);
+	EXPECT_EQ(total, atomic_load(&sh->ready));
+	/* Give the blocking threads time to reach their syscalls. */
+	usleep(300000);
+	return pid;
+}
+
+/* Unblock each blocked thread once, so that it calls hd_ret1() again. */
+static void poke_blocked(void)
+{
+	char bytes[MAX_THREADS] = { 0 };
+	int i, fd;
+
+	if (sh->nr[READ] && write(sh->pipe[1], bytes, sh->nr[READ]) < 0)
+		perror("write");
+	atomic_fetch_add(&sh->futex_word, 1);
+	syscall(SYS_futex, &sh->futex_word, FUTEX_WAKE, INT32_MAX, NULL,
+		NULL, 0);
+	for (i = 0; i < sh->nr[ACCEPT]; i++) {
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd < 0)
+			continue;
+		connect(fd, (struct sockaddr *)&sh->addr, sh->addrlen);
+		close(fd);
+	}
+}
+
+static void apply_and_watch(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(target) *self)
+{
+	unsigned char blob[6], jmp[5];
+	uint64_t size = hd_ret1_end - (const unsigned char *)hd_ret1;
+	struct hd_apply a;
+	struct hd_func f;
+	uint64_t code, t0;
+	int status, i;
+
+	self->total = 0;
+	for (i = 0; i < NR_KINDS; i++)
+		self->total += sh->nr[i];
+	self->pid = start_target(_metadata, self->total);
+
+	code = hd_find_hole(self->pid, hd_addr(hd_ret1), 4096);
+	ASSERT_NE(0, code);
+	hd_blob_ret(blob, 2);
+	hd_func_init(&f, hd_ret1, size, code);
+	hd_apply_init(&a, self->pid, &f, 1, blob, sizeof(blob), code);
+	/* A spinner may be inside hd_ret1() when we stop: retry. */
+	a.attempts = 50;
+	ASSERT_EQ(0, hd_ioctl(self->fd, HD_IOC_APPLY, &a))
+		TH_LOG("fail_reason %u tid %u func %u after %u attempts",
+		       a.fail_reason, a.fail_tid, a.fail_func,
+		       a.attempts_made);
+	EXPECT_NE(0, a.patch_id);
+	/* Without a spinner the main thread waits, a thread of its own. */
+	EXPECT_EQ(self->total + !sh->nr[SPIN], a.nr_threads);
+	hd_log_timing("apply", &a.timing, a.nr_threads);
+
+	ASSERT_EQ(0, hd_peek(self->pid, hd_addr(hd_ret1), jmp, sizeof(jmp)));
+	EXPECT_EQ(0xe9, jmp[0]);
+	EXPECT_EQ(1, hd_maps_has(self->pid, "hotdeploy:"));
+
+	/*
+	 * A woken reader or acceptor may take another's byte or connection
+	 * on its next round: poke until every thread has seen the patch.
+	 */
+	t0 = hd_now_ns();
+	while (atomic_load(&sh->saw2) < self->total &&
+	       hd_now_ns() - t0 < 60000000000ULL) {
+		poke_blocked();
+		usleep(100000);
+	}
+	ASSERT_EQ(self->pid, waitpid(self->pid, &status, 0));
+	self->pid = 0;
+	EXPECT_EQ(self->total, atomic_load(&sh->saw2));
+	EXPECT_EQ(0, atomic_load(&sh->eintr));
+	EXPECT_EQ(0, atomic_load(&sh->short_sleeps));
+	EXPECT_EQ(0, atomic_load(&sh->bad_values));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* One thread, spinning through the function being patched. */
+TEST_F_TIMEOUT(target, apply_single_thread_spinning, 120)
+{
+	sh->nr[SPIN] = 1;
+	apply_and_watch(_metadata, self);
+}
+
+/* One thread, asleep in nanosleep: restarted, not shortened. */
+TEST_F_TIMEOUT(target, apply_single_thread_in_nanosleep, 120)
+{
+	sh->nr[SLEEP] = 1;
+	apply_and_watch(_metadata, self);
+}
+
+/*
+ * 64 threads: two spinning (the guest has two vCPUs; more spinners only
+ * measure the scheduler), the rest blocked in read, nanosleep, futex and
+ * accept.
+ */
+TEST_F_TIMEOUT(target, apply_64_threads_spinning_and_blocked, 180)
+{
+	sh->nr[SPIN] = 2;
+	sh->nr[READ] = 16;
+	sh->nr[SLEEP] = 15;
+	sh->nr[FUTEX] = 16;
+	sh->nr[ACCEPT] = 15;
+	apply_and_watch(_metadata, self);
+}
+
+TEST_HARNESS_MAIN
