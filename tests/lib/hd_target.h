@@ -13,11 +13,13 @@
 #define HD_TARGET_H
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,14 +29,16 @@
 /*
  * hd_ret1: returns 1.  hd_ret10: returns 10.  hd_spin: spins until
  * *(int *)arg is non-zero, then returns 1.  hd_call_ret1: calls hd_ret1
- * and returns its result (a frame that returns into hd_call_ret1).
+ * and returns its result.  hd_call_ptr: calls fn, so that while fn runs
+ * a return address into hd_call_ptr is on the stack.
  */
 int hd_ret1(void);
 int hd_ret10(void);
 int hd_spin(volatile int *flag);
 int hd_call_ret1(void);
+void hd_call_ptr(void (*fn)(void));
 extern const unsigned char hd_ret1_end[], hd_ret10_end[], hd_spin_end[];
-extern const unsigned char hd_call_ret1_end[];
+extern const unsigned char hd_call_ret1_end[], hd_call_ptr_end[];
 
 __asm__(
 	".text\n"
@@ -59,7 +63,54 @@ __asm__(
 	"hd_call_ret1:\n\tsubq $8, %rsp\n\tcall hd_ret1\n\taddq $8, %rsp\n\tret\n"
 	".globl hd_call_ret1_end\nhd_call_ret1_end:\n"
 	".size hd_call_ret1, . - hd_call_ret1\n"
+	".p2align 4\n"
+	".globl hd_call_ptr\n.type hd_call_ptr, @function\n"
+	"hd_call_ptr:\n\tsubq $8, %rsp\n\tcall *%rdi\n\taddq $8, %rsp\n\tret\n"
+	".globl hd_call_ptr_end\nhd_call_ptr_end:\n"
+	".size hd_call_ptr, . - hd_call_ptr\n"
 );
+
+#define HD_SIZE(fn)	((uint64_t)(fn##_end - (const unsigned char *)(fn)))
+
+/*
+ * A simple target's state, in memory shared with the test: the child's
+ * main thread calls hd_ret1() in a loop, publishing each result.
+ */
+struct hd_loop {
+	volatile int last;		/* hd_ret1()'s latest result */
+	volatile long iters;
+	volatile int flag;		/* for hd_spin(): stays 0 */
+};
+
+static inline struct hd_loop *hd_loop_new(void)
+{
+	struct hd_loop *l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (l == MAP_FAILED)
+		return NULL;
+	memset(l, 0, sizeof(*l));
+	return l;
+}
+
+static inline __attribute__((noreturn)) void hd_loop_run(struct hd_loop *l)
+{
+	for (;;) {
+		l->last = hd_ret1();
+		l->iters++;
+		usleep(1000);
+	}
+}
+
+/* Wait up to @ms for the loop to publish @value; returns the last one. */
+static inline int hd_loop_wait(struct hd_loop *l, int value, int ms)
+{
+	long start = l->iters;
+
+	while (ms-- > 0 && (l->last != value || l->iters < start + 2))
+		usleep(1000);
+	return l->last;
+}
 
 /* movl $N, %eax; ret */
 static inline void hd_blob_ret(unsigned char blob[6], uint32_t n)

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HD_IOC_APPLY refusals: an active function, wrong expected bytes and
+ * invalid requests each get their documented errno, and the target is
+ * left exactly as it was.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "hd_selftest.h"
+#include "hd_target.h"
+
+static volatile int never;
+
+static void block_forever(void)
+{
+	for (;;)
+		pause();
+}
+
+static void *spin_thread(void *arg)
+{
+	hd_spin(&never);
+	return NULL;
+}
+
+static void *call_ptr_thread(void *arg)
+{
+	hd_call_ptr(block_forever);
+	return NULL;
+}
+
+FIXTURE(refuse) {
+	int fd;
+	pid_t pid;
+	struct hd_loop *l;
+	unsigned char before[64];	/* hd_ret1 .. in the child, before */
+	uint64_t code;
+	unsigned char blob[6];
+	struct hd_func f;
+	struct hd_apply a;
+};
+
+/* The child: optionally one more thread of @fn, and the main loop. */
+static void start(struct __test_metadata *_metadata,
+		  FIXTURE_DATA(refuse) *self, void *(*fn)(void *))
+{
+	pthread_t th;
+
+	self->pid = fork();
+	if (self->pid == 0) {
+		if (fn && pthread_create(&th, NULL, fn, NULL))
+			_exit(1);
+		hd_loop_run(self->l);
+	}
+	ASSERT_LT(0, self->pid);
+	ASSERT_EQ(1, hd_loop_wait(self->l, 1, 10000));
+	usleep(100000);	/* let the extra thread reach its place */
+	self->code = hd_find_hole(self->pid, hd_addr(hd_ret1), 4096);
+	ASSERT_NE(0, self->code);
+	ASSERT_EQ(0, hd_peek(self->pid, hd_addr(hd_ret1), self->before,
+			     sizeof(self->before)));
+	hd_blob_ret(self->blob, 2);
+	hd_func_init(&self->f, hd_ret1, HD_SIZE(hd_ret1), self->code);
+	hd_apply_init(&self->a, self->pid, &self->f, 1, self->blob,
+		      sizeof(self->blob), self->code);
+}
+
+/* The target is byte for byte as before, mapped nothing, and runs on. */
+static void unchanged(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(refuse) *self)
+{
+	unsigned char now[sizeof(self->before)];
+	long iters = self->l->iters;
+
+	ASSERT_EQ(0, hd_peek(self->pid, hd_addr(hd_ret1), now, sizeof(now)));
+	EXPECT_EQ(0, memcmp(self->before, now, sizeof(now)));
+	EXPECT_EQ(0, hd_maps_has(self->pid, "hotdeploy:"));
+	EXPECT_EQ(0, self->a.patch_id);
+	usleep(50000);
+	EXPECT_LT(iters, self->l->iters);
+	EXPECT_EQ(1, self->l->last);
+}
+
+FIXTURE_SETUP(refuse)
+{
+	self->pid = 0;
+	HD_OPEN_OR_SKIP(self->fd);
+	self->l = hd_loop_new();
+	ASSERT_NE(NULL, self->l);
+}
+
+FIXTURE_TEARDOWN(refuse)
+{
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F_TIMEOUT(refuse, thread_spinning_inside_function_is_ebusy, 60)
+{
+	start(_metadata, self, spin_thread);
+	hd_func_init(&self->f, hd_spin, HD_SIZE(hd_spin), self->code);
+	self->a.attempts = 3;
+	EXPECT_EQ(-EBUSY, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
+	EXPECT_EQ(HD_FAIL_IP, self->a.fail_reason);
+	EXPECT_EQ(0U, self->a.fail_func);
+	EXPECT_NE(0U, self->a.fail_tid);
+	EXPECT_NE((__u32)self->pid, self->a.fail_tid);
+	EXPECT_EQ(3U, self->a.attempts_made);
+	unchanged(_metadata, self);
+
+	/* --force skips the stack scan, never the IP check. */
+	memset(&self->a.patch_id, 0,
+	       sizeof(self->a) - offsetof(struct hd_apply, patch_id));
+	self->a.flags = HD_APPLY_FORCE;
+	self->a.attempts = 1;
+	EXPECT_EQ(-EBUSY, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
+	EXPECT_EQ(HD_FAIL_IP, self->a.fail_reason);
+	unchanged(_metadata, self);
+}
+
+TEST_F_TIMEOUT(refuse, return_address_on_stack_is_ebusy_unless_forced, 60)
+{
+	start(_metadata, self, call_ptr_thread);
+	hd_func_init(&self->f, hd_call_ptr, HD_SIZE(hd_call_ptr), self->code);
+	self->a.attempts = 2;
+	EXPECT_EQ(-EBUSY, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
+	EXPECT_EQ(HD_FAIL_STACK, self->a.fail_reason);
+	EXPECT_EQ(0U, self->a.fail_func);
+	EXPECT_NE((__u32)self->pid, self->a.fail_tid);
+	unchanged(_metadata, self);
+
+	memset(&self->a.patch_id, 0,
+	       sizeof(self->a) - offsetof(struct hd_apply, patch_id));
+	self->a.flags = HD_APPLY_FORCE;
+	EXPECT_EQ(0, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
+	EXPECT_NE(0, self->a.patch_id);
+}
+
+TEST_F(refuse, wrong_expected_bytes_is_eilseq)
+{
+	start(_metadata, self, NULL);
+	self->f.expect[1] ^= 0xff;
+	EXPECT_EQ(-EILSEQ, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
+	EXPECT_EQ(HD_FAIL_EXPECT, self->a.fail_reason);
+	EXPECT_EQ(0U, self->a.fail_func);
+	unchanged(_metadata, self);
+
+	/* Bytes past the jump that differ count too. */
+	hd_func_init(&self->f, hd_ret1, HD_SIZE(hd_ret1), self->code);
+	memset(&self->a.patch_id, 0,
+	       sizeof(self->a) - offsetof(struct hd_apply, patch_id));
+	self->f.expect[5] ^= 0xff;
+	EXPECT_EQ(-EILSEQ, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
+	unchanged(_metadata, self);
+}
+
+/* Run one invalid variant of the request and check nothing changed. */
+#define INVALID(err, stmt) do {						\
+	hd_func_init(&self->f, hd_ret1, HD_SIZE(hd_ret1), self->code);	\
+	hd_apply_init(&self->a, self->pid, &self->f, 1, self->blob,	\
+		      sizeof(self->blob), self->code);			\
+	stmt;								\
+	EXPECT_EQ(err, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a))	\
+		TH_LOG("%s", #stmt);					\
+	unchanged(_metadata, self);					\
+} while (0)
+
+TEST_F_TIMEOUT(refuse, invalid_requests_get_their_errno, 60)
+{
+	struct hd_func two[2];
+	unsigned char big[sizeof(struct hd_apply) + 8];
+	static const char rodata[64] = "not code";
+
+	start(_metadata, self, NULL);
+	INVALID(-EINVAL, self->a.nr_funcs = 0);
+	INVALID(-EINVAL, self->a.nr_funcs = HD_MAX_FUNCS + 1);
+	INVALID(-EINVAL, self->a.nr_funcs = 0x80000000u);
+	INVALID(-EINVAL, self->a.func_size = sizeof(struct hd_func) - 8);
+	INVALID(-EINVAL, self->a.flags = 0x80);
+	INVALID(-EINVAL, self->a.__reserved = 1);
+	INVALID(-EINVAL, self->f.__reserved = 1);
+	INVALID(-EINVAL, self->a.size = HD_APPLY_SIZE_VER0 - 8);
+	INVALID(-EINVAL, self->a.code_size = 0);
+	INVALID(-EINVAL, self->a.code_size = HD_MAX_CODE_SIZE + 1);
+	INVALID(-EINVAL, self->a.code_addr += 8);	/* unaligned */
+	INVALID(-EINVAL, self->a.code_addr = 0xffffffff81000000ull);
+	INVALID(-EINVAL, self->f.old_addr = 0xffffffff81000000ull);
+	INVALID(-EINVAL, self->f.old_addr = 0x8000000000000000ull);
+	INVALID(-EINVAL, self->f.old_size = 4);
+	INVALID(-EINVAL, self->f.old_size = ~0ull);
+	INVALID(-EINVAL, self->f.expect_len = 4);
+	INVALID(-EINVAL, self->f.expect_len = HD_EXPECT_MAX + 1);
+	INVALID(-EINVAL, self->f.new_addr = self->code + 4096);
+	INVALID(-EINVAL, self->a.attempts = 1001);
+	INVALID(-EINVAL, self->a.timeout_ms = 60001);
+	INVALID(-EINVAL, self->a.fail_tid = 1);
+	INVALID(-EFAULT, self->a.funcs = 8);
+	INVALID(-EFAULT, self->a.code = 8);
+	INVALID(-ERANGE, self->a.code_addr = hd_addr(hd_ret1) + (3ull << 30);
+		self->a.code_addr &= ~4095ull;
+		self->f.new_addr = self->a.code_addr);
+	INVALID(-EEXIST, self->a.code_addr = hd_addr(hd_ret1) & ~4095ull;
+		self->f.new_addr = self->a.code_addr);
+	/* Not in an executable file mapping: .bss, .rodata. */
+	INVALID(-ENOEXEC, self->f.old_addr = hd_addr((void *)&never));
+	INVALID(-ENOEXEC, self->f.old_addr = hd_addr(rodata));
+	INVALID(-ESRCH, self->a.pid = 0x3fffff);
+	INVALID(-EINVAL, self->a.pid = 0);
+	INVALID(-EINVAL, self->a.pid = 2);		/* kthreadd */
+	INVALID(-EDEADLK, self->a.pid = getpid());
+
+	/* Overlapping redirects, whichever comes first in the array. */
+	hd_func_init(&two[0], hd_ret1, HD_SIZE(hd_ret1), self->code);
+	hd_func_init(&two[1], hd_ret1, HD_SIZE(hd_ret1), self->code);
+	two[1].old_addr += 1;
+	INVALID(-EINVAL, self->a.funcs = hd_addr(two); self->a.nr_funcs = 2);
+
+	/* A larger struct from the future: zero tail fine, else E2BIG. */
+	memset(big, 0, sizeof(big));
+	hd_apply_init(&self->a, self->pid, &self->f, 1, self->blob,
+		      sizeof(self->blob), self->code);
+	self->a.size = sizeof(big);
+	self->a.pid = getpid();
+	memcpy(big, &self->a, sizeof(self->a));
+	EXPECT_EQ(-EDEADLK, hd_ioctl(self->fd, HD_IOC_APPLY, big));
+	big[sizeof(big) - 1] = 1;
+	EXPECT_EQ(-E2BIG, hd_ioctl(self->fd, HD_IOC_APPLY, big));
+	self->a.patch_id = 0;
+	unchanged(_metadata, self);
+}
+
+TEST_F(refuse, without_cap_sys_ptrace_is_eperm)
+{
+	int status;
+	pid_t pid;
+
+	start(_metadata, self, NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct __user_cap_header_struct h = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct d[2];
+
+		/* Keep the open descriptor, lose the capability. */
+		if (syscall(SYS_capget, &h, d))
+			_exit(2);
+		d[0].effective &= ~(1u << CAP_SYS_PTRACE);
+		if (syscall(SYS_capset, &h, d))
+			_exit(3);
+		_exit(hd_ioctl(self->fd, HD_IOC_APPLY, &self->a) == -EPERM ?
+		      0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	unchanged(_metadata, self);
+}
+
+TEST_HARNESS_MAIN
