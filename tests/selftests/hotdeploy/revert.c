@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HD_IOC_REVERT and HD_IOC_LIST: a revert restores the original bytes
+ * exactly and unmaps the code; patches stack and revert last in, first out.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "hd_selftest.h"
+#include "hd_target.h"
+
+FIXTURE(revert) {
+	int fd;
+	pid_t pid;
+	struct hd_loop *l;
+	unsigned char orig[16];
+	uint64_t code;
+};
+
+FIXTURE_SETUP(revert)
+{
+	self->pid = 0;
+	HD_OPEN_OR_SKIP(self->fd);
+	self->l = hd_loop_new();
+	ASSERT_NE(NULL, self->l);
+	self->pid = fork();
+	if (self->pid == 0)
+		hd_loop_run(self->l);
+	ASSERT_LT(0, self->pid);
+	ASSERT_EQ(1, hd_loop_wait(self->l, 1, 10000));
+	ASSERT_EQ(0, hd_peek(self->pid, hd_addr(hd_ret1), self->orig,
+			     sizeof(self->orig)));
+	self->code = hd_find_hole(self->pid, hd_addr(hd_ret1), 8192);
+	ASSERT_NE(0, self->code);
+}
+
+FIXTURE_TEARDOWN(revert)
+{
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/*
+ * Redirect hd_ret1 to code returning @value at @code, expecting the bytes
+ * the child has now.  Returns the patch id.
+ */
+static uint64_t patch_ret(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(revert) *self, uint64_t code, int value)
+{
+	unsigned char blob[6];
+	struct hd_apply a;
+	struct hd_func f;
+
+	hd_blob_ret(blob, value);
+	hd_func_init(&f, hd_ret1, HD_SIZE(hd_ret1), code);
+	EXPECT_EQ(0, hd_peek(self->pid, f.old_addr, f.expect, f.expect_len));
+	hd_apply_init(&a, self->pid, &f, 1, blob, sizeof(blob), code);
+	EXPECT_EQ(0, hd_ioctl(self->fd, HD_IOC_APPLY, &a))
+		TH_LOG("fail_reason %u", a.fail_reason);
+	EXPECT_EQ(value, hd_loop_wait(self->l, value, 10000));
+	return a.patch_id;
+}
+
+static void expect_original(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(revert) *self)
+{
+	unsigned char now[sizeof(self->orig)];
+
+	ASSERT_EQ(0, hd_peek(self->pid, hd_addr(hd_ret1), now, sizeof(now)));
+	EXPECT_EQ(0, memcmp(self->orig, now, sizeof(now)));
+	EXPECT_EQ(0, hd_maps_has(self->pid, "hotdeploy:"));
+	EXPECT_EQ(1, hd_loop_wait(self->l, 1, 10000));
+}
+
+TEST_F(revert, revert_restores_the_original_bytes)
+{
+	struct hd_revert r;
+	uint64_t id;
+
+	id = patch_ret(_metadata, self, self->code, 2);
+	ASSERT_NE(0, id);
+	EXPECT_EQ(1, hd_maps_has(self->pid, "hotdeploy:"));
+	ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, id, &r));
+	EXPECT_EQ(id, r.reverted_id);
+	hd_log_timing("revert", &r.timing, r.nr_threads);
+	expect_original(_metadata, self);
+	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 0, &r));
+}
+
+TEST_F(revert, stacked_patches_revert_last_in_first_out)
+{
+	struct hd_patch_info info[4];
+	struct hd_func_info funcs[4];
+	struct hd_list l = { .size = sizeof(l) };
+	struct hd_revert r;
+	uint64_t id1, id2;
+
+	id1 = patch_ret(_metadata, self, self->code, 2);
+	id2 = patch_ret(_metadata, self, self->code + 4096, 3);
+	ASSERT_NE(0, id1);
+	ASSERT_LT(id1, id2);
+
+	l.pid = self->pid;
+	l.patches = hd_addr(info);
+	l.nr_patches = 4;
+	l.funcs = hd_addr(funcs);
+	l.nr_funcs = 4;
+	ASSERT_EQ(0, hd_ioctl(self->fd, HD_IOC_LIST, &l));
+	ASSERT_EQ(2U, l.nr_patches);
+	ASSERT_EQ(2U, l.nr_funcs);
+	EXPECT_EQ(id1, info[0].patch_id);
+	EXPECT_EQ(self->code, info[0].code_addr);
+	EXPECT_EQ(6U, info[0].code_size);
+	EXPECT_EQ(1U, info[0].nr_funcs);
+	EXPECT_NE(0, info[0].applied_ns);
+	EXPECT_EQ(id2, info[1].patch_id);
+	EXPECT_EQ(hd_addr(hd_ret1), funcs[1].old_addr);
+	EXPECT_EQ(self->code + 4096, funcs[1].new_addr);
+
+	/* Out of order: refused, nothing changes. */
+	EXPECT_EQ(-ENOTEMPTY, hd_revert_top(self->fd, self->pid, id1, &r));
+	EXPECT_EQ(3, hd_loop_wait(self->l, 3, 1000));
+	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, id2 + 100, &r));
+
+	ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, id2, &r));
+	EXPECT_EQ(2, hd_loop_wait(self->l, 2, 10000));
+	ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, 0, &r));
+	EXPECT_EQ(id1, r.reverted_id);
+	expect_original(_metadata, self);
+
+	l.nr_patches = 4;
+	l.nr_funcs = 4;
+	ASSERT_EQ(0, hd_ioctl(self->fd, HD_IOC_LIST, &l));
+	EXPECT_EQ(0U, l.nr_patches);
+	EXPECT_EQ(0U, l.nr_funcs);
+}
+
+/* Nothing to revert, or an unknown patch. */
+TEST_F(revert, revert_of_nothing_is_enoent)
+{
+	struct hd_revert r;
+
+	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 0, &r));
+	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 12345, &r));
+	r.flags = 1;
+	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
+}
+
+TEST_HARNESS_MAIN
