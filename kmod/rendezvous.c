@@ -153,8 +153,10 @@ static void hd_park(struct callback_head *cb)
 	}
 	p->state = HD_PK_PARKED;
 	rv->nr_inside++;
-	if (!rv->agent)
+	if (!rv->agent && !rv->mem_task) {
 		rv->agent = p;
+		rv->mem_task = p->task;
+	}
 	spin_unlock(&rv->lock);
 	wake_up(&rv->stopper_wq);
 
@@ -413,18 +415,15 @@ int hd_rv_call(struct hd_rv *rv, int (*fn)(void *arg), void *arg)
 }
 
 /*
- * A parked thread of the target, for access_process_vm(): the leader may be
- * a zombie whose mm is gone while its threads run on.
+ * A thread of the target, for access_process_vm(): the leader may be a
+ * zombie whose mm is gone while its threads run on.  It is the first
+ * agent; parkers hold a reference on their task, so the pointer stays
+ * valid even if the thread is killed (access_process_vm() then fails).
+ * Never NULL once hd_rv_stop() succeeded.
  */
 struct task_struct *hd_rv_any_task(struct hd_rv *rv)
 {
-	struct task_struct *t = NULL;
-
-	spin_lock(&rv->lock);
-	if (rv->agent)
-		t = rv->agent->task;
-	spin_unlock(&rv->lock);
-	return t;
+	return rv->mem_task;
 }
 
 unsigned int hd_rv_nr_parked(struct hd_rv *rv)

@@ -48,6 +48,7 @@ struct hd_rv {
 	bool released;			/* threads may go; late ones don't park */
 	int abort;			/* -errno: the target died or exec'd */
 	struct hd_parker *agent;	/* the parked thread that runs commands */
+	struct task_struct *mem_task;	/* the first agent, never cleared */
 	int (*cmd_fn)(void *arg);
 	void *cmd_arg;
 	int cmd_state;
