@@ -12,6 +12,7 @@
  */
 #include <linux/mm.h>
 #include <linux/sched/task_stack.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -20,7 +21,7 @@
 #include "check.h"
 #include "rendezvous.h"
 
-#define HD_STACK_SCAN_MAX	(1UL << 20)
+#define HD_STACK_SCAN_MAX	SZ_1M
 
 static int hd_range_cmp(const void *a, const void *b)
 {

@@ -37,10 +37,13 @@
 #define HD_TIMEOUT_DEFAULT_MS	2000
 #define HD_TIMEOUT_MAX_MS	60000
 
+/* The ABI: sizes are part of it, and no padding may hide in a struct. */
 static_assert(sizeof(struct hd_func) == 48);
-static_assert(sizeof(struct hd_apply) == 144);
-static_assert(sizeof(struct hd_revert) == 112);
-static_assert(sizeof(struct hd_list) == 40);
+static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER0);
+static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER0);
+static_assert(sizeof(struct hd_list) == HD_LIST_SIZE_VER0);
+static_assert(sizeof(struct hd_patch_info) == 40);
+static_assert(sizeof(struct hd_func_info) == 24);
 
 /* How often and how long to try, from the caller's fields. */
 struct hd_retry {

@@ -40,8 +40,7 @@ void hd_call_ptr(void (*fn)(void));
 extern const unsigned char hd_ret1_end[], hd_ret10_end[], hd_spin_end[];
 extern const unsigned char hd_call_ret1_end[], hd_call_ptr_end[];
 
-__asm__(
-	".text\n"
+__asm__(".text\n"
 	".p2align 4\n"
 	".globl hd_ret1\n.type hd_ret1, @function\n"
 	"hd_ret1:\n\tmovl $1, %eax\n\tret\n"
@@ -241,10 +240,11 @@ static inline int hd_revert_top(int fd, pid_t pid, uint64_t id,
 static inline void hd_log_timing(const char *what, const struct hd_timing *t,
 				 unsigned int threads)
 {
-	printf("# %s: %u threads, pause %.3f ms (park %.3f check %.3f map %.3f write %.3f release %.3f)\n",
+	printf("# %s: %u threads, pause %.3f ms (park %.3f check %.3f",
 	       what, threads, t->pause_ns / 1e6, t->park_ns / 1e6,
-	       t->check_ns / 1e6, t->map_ns / 1e6, t->write_ns / 1e6,
-	       t->release_ns / 1e6);
+	       t->check_ns / 1e6);
+	printf(" map %.3f write %.3f release %.3f)\n",
+	       t->map_ns / 1e6, t->write_ns / 1e6, t->release_ns / 1e6);
 }
 
 #endif /* HD_TARGET_H */

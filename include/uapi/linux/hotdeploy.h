@@ -129,7 +129,7 @@ struct hd_apply {
 	struct hd_timing timing; /* out: the last stop */
 };
 
-#define HD_APPLY_SIZE_VER0	(sizeof(struct hd_apply))
+#define HD_APPLY_SIZE_VER0	144
 
 #define HD_IOC_APPLY		_IO(HD_IOC_MAGIC, 0x01)
 
@@ -156,7 +156,7 @@ struct hd_revert {
 	struct hd_timing timing; /* out: the last stop */
 };
 
-#define HD_REVERT_SIZE_VER0	(sizeof(struct hd_revert))
+#define HD_REVERT_SIZE_VER0	112
 
 #define HD_IOC_REVERT		_IO(HD_IOC_MAGIC, 0x02)
 
@@ -194,7 +194,7 @@ struct hd_list {
 	__u32 __reserved;	/* in: must be 0 */
 };
 
-#define HD_LIST_SIZE_VER0	(sizeof(struct hd_list))
+#define HD_LIST_SIZE_VER0	40
 
 #define HD_IOC_LIST		_IO(HD_IOC_MAGIC, 0x03)
 

@@ -229,7 +229,7 @@ static void poke_blocked(void)
 }
 
 static void apply_and_watch(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(target) *self)
+			    struct _test_data_target *self)
 {
 	unsigned char blob[6], jmp[5];
 	uint64_t size = hd_ret1_end - (const unsigned char *)hd_ret1;

@@ -48,7 +48,7 @@ FIXTURE(refuse) {
 
 /* The child: optionally one more thread of @fn, and the main loop. */
 static void start(struct __test_metadata *_metadata,
-		  FIXTURE_DATA(refuse) *self, void *(*fn)(void *))
+		  struct _test_data_refuse *self, void *(*fn)(void *))
 {
 	pthread_t th;
 
@@ -73,7 +73,7 @@ static void start(struct __test_metadata *_metadata,
 
 /* The target is byte for byte as before, mapped nothing, and runs on. */
 static void unchanged(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(refuse) *self)
+		      struct _test_data_refuse *self)
 {
 	unsigned char now[sizeof(self->before)];
 	long iters = self->l->iters;

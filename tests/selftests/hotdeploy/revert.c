@@ -51,7 +51,7 @@ FIXTURE_TEARDOWN(revert)
  * the child has now.  Returns the patch id.
  */
 static uint64_t patch_ret(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(revert) *self, uint64_t code, int value)
+			  struct _test_data_revert *self, uint64_t code, int value)
 {
 	unsigned char blob[6];
 	struct hd_apply a;
@@ -68,7 +68,7 @@ static uint64_t patch_ret(struct __test_metadata *_metadata,
 }
 
 static void expect_original(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(revert) *self)
+			    struct _test_data_revert *self)
 {
 	unsigned char now[sizeof(self->orig)];
 
