@@ -38,7 +38,7 @@ void hd_ranges_sort(struct hd_range *r, unsigned int n)
 }
 
 /* The range containing @addr, or NULL.  @r is sorted and disjoint. */
-static const struct hd_range *hd_range_find(const struct hd_range *r,
+const struct hd_range *hd_range_find(const struct hd_range *r,
 					    unsigned int n, unsigned long addr)
 {
 	unsigned int lo = 0, hi = n;

@@ -20,6 +20,8 @@ struct hd_busy {
 };
 
 void hd_ranges_sort(struct hd_range *r, unsigned int n);
+const struct hd_range *hd_range_find(const struct hd_range *r,
+				     unsigned int n, unsigned long addr);
 int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		    unsigned int n, bool scan_stack, struct hd_busy *busy);
 

@@ -120,6 +120,8 @@ struct hd_apply_req {
 	struct hd_apply args;
 	struct hd_func *funcs;
 	struct hd_range *ranges;	/* old functions, sorted */
+	struct hd_range *active;	/* ranges + code they lead to now */
+	unsigned int nr_active;
 	struct hd_patch *patch;
 	struct hd_retry retry;
 };
@@ -264,7 +266,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 	ret = hd_apply_check_vmas(mm, req);
 	if (ret)
 		goto release;
-	ret = hd_check_active(rv, req->ranges, a->nr_funcs,
+	ret = hd_check_active(rv, req->active, req->nr_active,
 			      !(a->flags & HD_APPLY_FORCE), &busy);
 	if (ret) {
 		a->fail_reason = busy.reason;
@@ -297,8 +299,52 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 			      patch->map_len);
 	}
 release:
+	if (ret && hd_rv_aborted(rv)) {
+		/* Whatever failed, the cause is that the target is dying. */
+		ret = hd_rv_aborted(rv);
+		a->fail_reason = HD_FAIL_GONE;
+	}
 	hd_rv_release(rv, &a->timing);
 	return ret;
+}
+
+/*
+ * When a function is redirected again (patches stack), a thread running
+ * the previous replacement runs an old version of it too.  The earlier
+ * patch's code has no function sizes, so all of it counts as active: a
+ * conservative choice.  Called under target->lock; patch mappings never
+ * overlap each other or file mappings, so the ranges stay disjoint.
+ */
+static int hd_apply_active_ranges(struct hd_target *target,
+				  struct hd_apply_req *req)
+{
+	unsigned int n = req->args.nr_funcs, nr = n, i;
+	const struct hd_range *hit;
+	struct hd_patch *p;
+
+	list_for_each_entry(p, &target->patches, node)
+		nr++;
+	req->active = kvmalloc_array(nr, sizeof(*req->active), GFP_KERNEL);
+	if (!req->active)
+		return -ENOMEM;
+	memcpy(req->active, req->ranges, n * sizeof(*req->active));
+	nr = n;
+	list_for_each_entry(p, &target->patches, node) {
+		for (i = 0; i < p->nr_funcs; i++) {
+			hit = hd_range_find(req->ranges, n, p->sites[i].addr);
+			if (hit && hit->start == p->sites[i].addr)
+				break;
+		}
+		if (i == p->nr_funcs)
+			continue;
+		req->active[nr].start = p->code_addr;
+		req->active[nr].end = p->code_addr + p->map_len;
+		req->active[nr].index = hit->index;
+		nr++;
+	}
+	hd_ranges_sort(req->active, nr);
+	req->nr_active = nr;
+	return 0;
 }
 
 static struct hd_patch *hd_patch_alloc(const struct hd_apply_req *req)
@@ -404,6 +450,9 @@ long hd_ioctl_apply(void __user *uarg)
 	ret = mutex_lock_killable(&target->lock);
 	if (ret)
 		goto out_target;
+	ret = hd_apply_active_ranges(target, &req);
+	if (ret)
+		goto out_unlock;
 
 	for (;;) {
 		a->attempts_made++;
@@ -421,6 +470,7 @@ long hd_ioctl_apply(void __user *uarg)
 		a->patch_id = req.patch->id;
 		req.patch = NULL;
 	}
+out_unlock:
 	mutex_unlock(&target->lock);
 out_target:
 	hd_target_put(target);
@@ -435,6 +485,7 @@ out_copy:
 	if (hd_copy_args_out(uarg, usize, a, sizeof(*a)))
 		ret = -EFAULT;
 out_free:
+	kvfree(req.active);
 	kvfree(req.ranges);
 	kvfree(req.funcs);
 	return ret;
@@ -493,6 +544,10 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	hd_code_unmap(rv, patch->file, patch->code_addr, patch->map_len);
 	r->timing.map_ns = ktime_get_ns() - t2;
 release:
+	if (ret && hd_rv_aborted(rv)) {
+		ret = hd_rv_aborted(rv);
+		r->fail_reason = HD_FAIL_GONE;
+	}
 	hd_rv_release(rv, &r->timing);
 	return ret;
 }

@@ -426,6 +426,17 @@ struct task_struct *hd_rv_any_task(struct hd_rv *rv)
 	return rv->mem_task;
 }
 
+/* -errno if the target died or exec'd during the stop, else 0. */
+int hd_rv_aborted(struct hd_rv *rv)
+{
+	int ret;
+
+	spin_lock(&rv->lock);
+	ret = rv->abort;
+	spin_unlock(&rv->lock);
+	return ret;
+}
+
 unsigned int hd_rv_nr_parked(struct hd_rv *rv)
 {
 	unsigned int n;

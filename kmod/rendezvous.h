@@ -71,6 +71,7 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 			 unsigned int timeout_ms, pid_t *fail_tid);
 int hd_rv_call(struct hd_rv *rv, int (*fn)(void *arg), void *arg);
 struct task_struct *hd_rv_any_task(struct hd_rv *rv);
+int hd_rv_aborted(struct hd_rv *rv);
 unsigned int hd_rv_nr_parked(struct hd_rv *rv);
 void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing);
 

@@ -69,6 +69,15 @@ __asm__(".text\n"
 	".size hd_call_ptr, . - hd_call_ptr\n"
 );
 
+/*
+ * kselftest_harness.h runs a TEST_F body even when its FIXTURE_SETUP
+ * skipped (no /dev/hotdeploy): such a body starts with this.
+ */
+#define HD_RETURN_IF_SKIPPED() do {					\
+	if (_metadata->skip)						\
+		return;							\
+} while (0)
+
 #define HD_SIZE(fn)	((uint64_t)(fn##_end - (const unsigned char *)(fn)))
 
 /*

@@ -286,6 +286,7 @@ static void apply_and_watch(struct __test_metadata *_metadata,
 /* One thread, spinning through the function being patched. */
 TEST_F_TIMEOUT(target, apply_single_thread_spinning, 120)
 {
+	HD_RETURN_IF_SKIPPED();
 	sh->nr[SPIN] = 1;
 	apply_and_watch(_metadata, self);
 }
@@ -293,6 +294,7 @@ TEST_F_TIMEOUT(target, apply_single_thread_spinning, 120)
 /* One thread, asleep in nanosleep: restarted, not shortened. */
 TEST_F_TIMEOUT(target, apply_single_thread_in_nanosleep, 120)
 {
+	HD_RETURN_IF_SKIPPED();
 	sh->nr[SLEEP] = 1;
 	apply_and_watch(_metadata, self);
 }
@@ -304,6 +306,7 @@ TEST_F_TIMEOUT(target, apply_single_thread_in_nanosleep, 120)
  */
 TEST_F_TIMEOUT(target, apply_64_threads_spinning_and_blocked, 180)
 {
+	HD_RETURN_IF_SKIPPED();
 	sh->nr[SPIN] = 2;
 	sh->nr[READ] = 16;
 	sh->nr[SLEEP] = 15;

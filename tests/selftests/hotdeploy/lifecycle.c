@@ -124,7 +124,8 @@ static pid_t spawn(void *(*fn)(void *), void *arg, int n)
 	return pid;
 }
 
-static int apply_ret2(int fd, pid_t pid, struct hd_apply *a)
+static int apply_ret2_timeout(int fd, pid_t pid, struct hd_apply *a,
+			      unsigned int timeout_ms)
 {
 	static unsigned char blob[6];
 	static struct hd_func f;
@@ -137,8 +138,13 @@ static int apply_ret2(int fd, pid_t pid, struct hd_apply *a)
 	hd_func_init(&f, hd_ret1, HD_SIZE(hd_ret1), code);
 	hd_apply_init(a, pid, &f, 1, blob, sizeof(blob), code);
 	a->attempts = 20;
-	a->timeout_ms = 10000;
+	a->timeout_ms = timeout_ms;
 	return hd_ioctl(fd, HD_IOC_APPLY, a);
+}
+
+static int apply_ret2(int fd, pid_t pid, struct hd_apply *a)
+{
+	return apply_ret2_timeout(fd, pid, a, 10000);
 }
 
 TEST_F_TIMEOUT(life, forking_and_cloning_target_is_patched, 120)
@@ -146,6 +152,8 @@ TEST_F_TIMEOUT(life, forking_and_cloning_target_is_patched, 120)
 	struct hd_apply a;
 	uint64_t t0;
 	pid_t pid;
+
+	HD_RETURN_IF_SKIPPED();
 
 	pid = fork();
 	if (pid == 0) {
@@ -182,6 +190,8 @@ TEST_F_TIMEOUT(life, target_killed_while_applying_never_hangs, 120)
 	struct hd_apply a;
 	pid_t pid;
 
+	HD_RETURN_IF_SKIPPED();
+
 	for (i = 0; i < ROUNDS; i++) {
 		pid = spawn(spinner, NULL, 4);
 		ASSERT_LT(0, pid);
@@ -210,6 +220,8 @@ TEST_F_TIMEOUT(life, target_execing_while_applying_never_hangs, 120)
 	struct hd_apply a;
 	pid_t pid;
 
+	HD_RETURN_IF_SKIPPED();
+
 	for (i = 0; i < ROUNDS; i++) {
 		pid = fork();
 		if (pid == 0) {
@@ -232,6 +244,51 @@ TEST_F_TIMEOUT(life, target_execing_while_applying_never_hangs, 120)
 		self->pid = 0;
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	}
+}
+
+/*
+ * A thread waiting for its vfork child sleeps killably, so it cannot be
+ * parked until the child execs or exits: the apply gives up after its
+ * timeout, names the thread, and changes nothing.
+ */
+static void *vforker(void *arg)
+{
+	*(pid_t *)arg = gettid();
+	if (vfork() == 0) {
+		usleep(3000000);
+		_exit(0);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(life, thread_that_cannot_park_is_etimedout, 60)
+{
+	unsigned char before[8], after[8];
+	pid_t *tid = (pid_t *)ch;	/* the vforking thread, from the child */
+	struct hd_apply a;
+	pthread_t th;
+	pid_t pid;
+
+	HD_RETURN_IF_SKIPPED();
+
+	pid = fork();
+	if (pid == 0) {
+		/* The vfork child outlives the test: not with our device. */
+		close(self->fd);
+		pthread_create(&th, NULL, vforker, tid);
+		sleeper(NULL);
+	}
+	ASSERT_LT(0, pid);
+	self->pid = pid;
+	usleep(300000);
+	ASSERT_NE(0, *tid);
+	ASSERT_EQ(0, hd_peek(pid, hd_addr(hd_ret1), before, sizeof(before)));
+	EXPECT_EQ(-ETIMEDOUT, apply_ret2_timeout(self->fd, pid, &a, 300));
+	EXPECT_EQ(HD_FAIL_PARK, a.fail_reason);
+	EXPECT_EQ((__u32)*tid, a.fail_tid);
+	ASSERT_EQ(0, hd_peek(pid, hd_addr(hd_ret1), after, sizeof(after)));
+	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
+	EXPECT_EQ(0, hd_maps_has(pid, "hotdeploy:"));
 }
 
 TEST_HARNESS_MAIN
