@@ -168,7 +168,18 @@ static void hd_park(struct callback_head *cb)
 	spin_unlock(&rv->lock);
 	wake_up(&rv->stopper_wq);
 out:
+	/*
+	 * This may be the last reference, whose release drops the module
+	 * reference while we still run module text.  free_module() waits
+	 * for an RCU grace period before freeing that text, so dropping it
+	 * inside a read-side section leaves only the few instructions from
+	 * rcu_read_unlock() back to task_work_run() exposed to an rmmod
+	 * racing with a late parker.  Everything hd_rv_free() calls is fine
+	 * in atomic context.
+	 */
+	rcu_read_lock();
 	hd_rv_put(rv);
+	rcu_read_unlock();
 }
 
 static bool hd_rv_known(struct hd_rv *rv, struct task_struct *t)
