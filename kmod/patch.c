@@ -460,7 +460,7 @@ long hd_ioctl_apply(void __user *uarg)
 		if (ret != -EBUSY || a->attempts_made >= req.retry.attempts)
 			break;
 		if (!hd_retry_sleep(&req.retry)) {
-			ret = -EINTR;
+			ret = -ERESTARTSYS;
 			break;
 		}
 	}
@@ -481,8 +481,11 @@ out_task:
 	mmput(mm);
 	put_task_struct(leader);
 out_copy:
-	/* The outcome, including why a request was refused. */
-	if (hd_copy_args_out(uarg, usize, a, sizeof(*a)))
+	/*
+	 * The outcome, including why a request was refused; but not when
+	 * the ioctl is to restart, which must see its input unchanged.
+	 */
+	if (ret != -ERESTARTSYS && hd_copy_args_out(uarg, usize, a, sizeof(*a)))
 		ret = -EFAULT;
 out_free:
 	kvfree(req.active);
@@ -611,7 +614,7 @@ long hd_ioctl_revert(void __user *uarg)
 		if (ret != -EBUSY || r.attempts_made >= retry.attempts)
 			break;
 		if (!hd_retry_sleep(&retry)) {
-			ret = -EINTR;
+			ret = -ERESTARTSYS;
 			break;
 		}
 	}
@@ -627,7 +630,8 @@ out_target:
 out_task:
 	mmput(mm);
 	put_task_struct(leader);
-	if (hd_copy_args_out(uarg, usize, &r, sizeof(r)))
+	if (ret != -ERESTARTSYS &&
+	    hd_copy_args_out(uarg, usize, &r, sizeof(r)))
 		ret = -EFAULT;
 	return ret;
 }

@@ -354,7 +354,11 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 							hd_rv_settled(rv),
 							left);
 		if (left < 0) {
-			ret = -EINTR;
+			/*
+			 * A signal, or another stop's TWA_SIGNAL aimed at the
+			 * caller: nothing is changed, so the ioctl restarts.
+			 */
+			ret = -ERESTARTSYS;
 			goto fail;
 		}
 		if (!left && !hd_rv_settled(rv)) {
