@@ -291,4 +291,76 @@ TEST_F_TIMEOUT(life, thread_that_cannot_park_is_etimedout, 60)
 	EXPECT_EQ(0, hd_maps_has(pid, "hotdeploy:"));
 }
 
+struct racer {
+	int fd;
+	pid_t pid;
+	uint64_t code;
+	int value;
+	int ret;
+};
+
+static void *race_apply(void *arg)
+{
+	struct racer *r = arg;
+	unsigned char blob[6];
+	struct hd_apply a;
+	struct hd_func f;
+
+	hd_blob_ret(blob, r->value);
+	hd_func_init(&f, hd_ret1, HD_SIZE(hd_ret1), r->code);
+	hd_apply_init(&a, r->pid, &f, 1, blob, sizeof(blob), r->code);
+	r->ret = hd_ioctl(r->fd, HD_IOC_APPLY, &a);
+	return NULL;
+}
+
+/*
+ * Two applies at once expecting the same original bytes: on one target
+ * they serialise, so exactly one wins and the other sees the first one's
+ * jump (-EILSEQ); on two targets both succeed.
+ */
+TEST_F_TIMEOUT(life, concurrent_applies_serialise_per_target, 60)
+{
+	struct racer r[2];
+	pthread_t th[2];
+	pid_t pids[2];
+	int i, round;
+
+	HD_RETURN_IF_SKIPPED();
+
+	for (i = 0; i < 2; i++) {
+		pids[i] = spawn(spinner, NULL, 1);
+		ASSERT_LT(0, pids[i]);
+	}
+	usleep(100000);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 2; i++) {
+			r[i].fd = self->fd;
+			r[i].pid = round ? pids[i] : pids[0];
+			r[i].code = hd_find_hole(r[i].pid, hd_addr(hd_ret1),
+						 3 * 4096) + 4096 * (i + round);
+			r[i].value = 2 + i;
+		}
+		for (i = 0; i < 2; i++)
+			pthread_create(&th[i], NULL, race_apply, &r[i]);
+		for (i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		if (round == 0) {
+			EXPECT_TRUE((r[0].ret == 0 && r[1].ret == -EILSEQ) ||
+				    (r[1].ret == 0 && r[0].ret == -EILSEQ))
+				TH_LOG("same target: %d %d", r[0].ret, r[1].ret);
+			kill(pids[0], SIGKILL);
+			waitpid(pids[0], NULL, 0);
+			pids[0] = spawn(spinner, NULL, 1);
+			usleep(100000);
+		} else {
+			EXPECT_EQ(0, r[0].ret);
+			EXPECT_EQ(0, r[1].ret);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -154,6 +154,7 @@ TEST_F(revert, restacking_while_a_thread_runs_the_previous_patch_is_ebusy)
 {
 	static const unsigned char loop[] = { 0xf3, 0x90, 0xeb, 0xfc };
 	unsigned char blob[6], before[8], after[8];
+	struct hd_revert r;
 	struct hd_apply a;
 	struct hd_func f;
 	long iters;
@@ -180,6 +181,14 @@ TEST_F(revert, restacking_while_a_thread_runs_the_previous_patch_is_ebusy)
 	EXPECT_EQ((__u32)self->pid, a.fail_tid);
 	ASSERT_EQ(0, hd_peek(self->pid, f.old_addr, after, sizeof(after)));
 	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
+
+	/* Nor can patch 1 be reverted (and unmapped) under that thread. */
+	EXPECT_EQ(-EBUSY, hd_revert_top(self->fd, self->pid, 0, &r));
+	EXPECT_EQ(HD_FAIL_IP, r.fail_reason);
+	EXPECT_EQ((__u32)self->pid, r.fail_tid);
+	ASSERT_EQ(0, hd_peek(self->pid, f.old_addr, after, sizeof(after)));
+	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
+	EXPECT_EQ(1, hd_maps_has(self->pid, "hotdeploy:"));
 }
 
 /* Nothing to revert, or an unknown patch. */
