@@ -4,11 +4,13 @@
  *
  * A thread is active in a range if its saved user IP lies in it, or if any
  * word between its user SP and the end of its stack mapping looks like an
- * address in it.  The stack scan is conservative: it needs no frame
- * pointers or unwind tables, and a stale or unrelated word can only make
- * us refuse, never accept wrongly.  Its cost is bounded by
- * HD_STACK_SCAN_MAX per thread; a deeper stack is refused rather than
- * half-checked.
+ * address in it, other than its first byte.  The stack scan is
+ * conservative: it needs no frame pointers or unwind tables, and a stale
+ * or unrelated word can only make us refuse, never accept wrongly.  Its
+ * cost is bounded by HD_STACK_SCAN_MAX per thread; a deeper stack is
+ * refused rather than half-checked.  The mmap_lock is held for reading
+ * over the whole scan, which is fine: every thread of the target is parked
+ * outside of it.
  */
 #include <linux/mm.h>
 #include <linux/sched/task_stack.h>
@@ -20,6 +22,7 @@
 
 #include "check.h"
 #include "rendezvous.h"
+#include "text.h"
 
 #define HD_STACK_SCAN_MAX	SZ_1M
 
@@ -39,7 +42,7 @@ void hd_ranges_sort(struct hd_range *r, unsigned int n)
 
 /* The range containing @addr, or NULL.  @r is sorted and disjoint. */
 const struct hd_range *hd_range_find(const struct hd_range *r,
-					    unsigned int n, unsigned long addr)
+				     unsigned int n, unsigned long addr)
 {
 	unsigned int lo = 0, hi = n;
 
@@ -56,29 +59,23 @@ const struct hd_range *hd_range_find(const struct hd_range *r,
 	return NULL;
 }
 
-/* End of the mapping holding @sp, or 0 if @sp is not in one. */
+/* End of the mapping holding @sp, or 0.  Caller holds the mmap_lock. */
 static unsigned long hd_stack_end(struct mm_struct *mm, unsigned long sp)
 {
-	struct vm_area_struct *vma;
-	unsigned long end = 0;
+	struct vm_area_struct *vma = find_vma(mm, sp);
 
-	mmap_read_lock(mm);
-	vma = find_vma(mm, sp);
-	if (vma && vma->vm_start <= sp)
-		end = vma->vm_end;
-	mmap_read_unlock(mm);
-	return end;
+	return vma && vma->vm_start <= sp ? vma->vm_end : 0;
 }
 
-static int hd_check_stack(struct hd_rv *rv, struct task_struct *t,
-			  unsigned long sp, const struct hd_range *r,
-			  unsigned int n, void *buf, struct hd_busy *busy)
+static int hd_check_stack(struct hd_text *tx, unsigned long sp,
+			  const struct hd_range *r, unsigned int n,
+			  void *buf, struct hd_busy *busy)
 {
 	unsigned long end, addr;
 	const struct hd_range *hit;
 
 	sp &= ~(sizeof(unsigned long) - 1);
-	end = hd_stack_end(rv->mm, sp);
+	end = hd_stack_end(tx->mm, sp);
 	if (!end)
 		return 0;	/* no stack to return through */
 	if (end - sp > HD_STACK_SCAN_MAX) {
@@ -91,11 +88,17 @@ static int hd_check_stack(struct hd_rv *rv, struct task_struct *t,
 		unsigned long *w = buf;
 		unsigned int i;
 
-		if (access_process_vm(t, addr, buf, chunk, 0) != chunk)
+		if (hd_text_rw(tx, addr, buf, chunk, false))
 			return -EFAULT;
 		for (i = 0; i < chunk / sizeof(*w); i++) {
 			hit = hd_range_find(r, n, w[i]);
-			if (hit) {
+			/*
+			 * A function's own start is what pointers to it hold
+			 * (callbacks, spilled call targets); a return address
+			 * follows a call, so it never points at a start that
+			 * could be reached other than by a fresh call.
+			 */
+			if (hit && w[i] != hit->start) {
 				busy->reason = HD_FAIL_STACK;
 				busy->index = hit->index;
 				return -EBUSY;
@@ -115,6 +118,7 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		    unsigned int n, bool scan_stack, struct hd_busy *busy)
 {
 	const struct hd_range *hit;
+	struct hd_text tx;
 	void *buf = NULL;
 	unsigned int i;
 	int ret = 0;
@@ -123,6 +127,7 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
+		hd_text_open(&tx, rv->mm, false);
 	}
 	for (i = 0; i < rv->nr_parkers; i++) {
 		struct hd_parker *p = rv->parkers[i];
@@ -154,13 +159,15 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 			break;
 		}
 		if (scan_stack) {
-			ret = hd_check_stack(rv, p->task, sp, r, n, buf, busy);
+			ret = hd_check_stack(&tx, sp, r, n, buf, busy);
 			if (ret)
 				break;
 		}
 	}
 	if (!ret)
 		busy->tid = 0;
+	if (scan_stack)
+		hd_text_close(&tx);
 	kfree(buf);
 	return ret;
 }

@@ -210,29 +210,34 @@ static int hd_apply_check_vmas(struct mm_struct *mm, struct hd_apply_req *req)
 }
 
 /* The expected bytes, beyond the HD_JMP_SIZE that hd_text_swap() checks. */
-static int hd_apply_check_expect(struct hd_rv *rv, struct hd_apply_req *req)
+static int hd_apply_check_expect(struct mm_struct *mm,
+				 struct hd_apply_req *req)
 {
-	struct task_struct *t = hd_rv_any_task(rv);
 	u8 cur[HD_EXPECT_MAX];
+	struct hd_text tx;
 	unsigned int i;
-	int ret;
+	int ret = 0;
 
+	hd_text_open(&tx, mm, false);
 	for (i = 0; i < req->args.nr_funcs; i++) {
 		const struct hd_func *f = &req->funcs[i];
 
 		req->args.fail_func = i;
-		ret = hd_text_read(t, f->old_addr, cur, f->expect_len);
+		ret = hd_text_rw(&tx, f->old_addr, cur, f->expect_len, false);
 		if (ret) {
 			req->args.fail_reason = HD_FAIL_WRITE;
-			return ret;
+			break;
 		}
 		if (memcmp(cur, f->expect, f->expect_len)) {
 			req->args.fail_reason = HD_FAIL_EXPECT;
-			return -EILSEQ;
+			ret = -EILSEQ;
+			break;
 		}
 	}
-	req->args.fail_func = ~0U;
-	return 0;
+	hd_text_close(&tx);
+	if (!ret)
+		req->args.fail_func = ~0U;
+	return ret;
 }
 
 /*
@@ -275,7 +280,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 			       busy.index : ~0U;
 		goto release;
 	}
-	ret = hd_apply_check_expect(rv, req);
+	ret = hd_apply_check_expect(mm, req);
 	if (ret)
 		goto release;
 
@@ -289,8 +294,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 	t2 = ktime_get_ns();
 	a->timing.map_ns = t2 - t1;
 
-	ret = hd_text_swap(hd_rv_any_task(rv), patch->sites, patch->nr_funcs,
-			   false, &fail);
+	ret = hd_text_swap(mm, patch->sites, patch->nr_funcs, false, &fail);
 	a->timing.write_ns = ktime_get_ns() - t2;
 	if (ret) {
 		a->fail_reason = ret == -EILSEQ ? HD_FAIL_EXPECT : HD_FAIL_WRITE;
@@ -530,8 +534,7 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	}
 	t1 = ktime_get_ns();
 	r->timing.check_ns = t1 - t0;
-	ret = hd_text_swap(hd_rv_any_task(rv), patch->sites, patch->nr_funcs,
-			   true, &fail);
+	ret = hd_text_swap(mm, patch->sites, patch->nr_funcs, true, &fail);
 	t2 = ktime_get_ns();
 	r->timing.write_ns = t2 - t1;
 	if (ret) {

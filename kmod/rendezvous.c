@@ -153,10 +153,8 @@ static void hd_park(struct callback_head *cb)
 	}
 	p->state = HD_PK_PARKED;
 	rv->nr_inside++;
-	if (!rv->agent && !rv->mem_task) {
+	if (!rv->agent)
 		rv->agent = p;
-		rv->mem_task = p->task;
-	}
 	spin_unlock(&rv->lock);
 	wake_up(&rv->stopper_wq);
 
@@ -427,18 +425,6 @@ int hd_rv_call(struct hd_rv *rv, int (*fn)(void *arg), void *arg)
 	rv->cmd_state = HD_CMD_IDLE;
 	spin_unlock(&rv->lock);
 	return ret;
-}
-
-/*
- * A thread of the target, for access_process_vm(): the leader may be a
- * zombie whose mm is gone while its threads run on.  It is the first
- * agent; parkers hold a reference on their task, so the pointer stays
- * valid even if the thread is killed (access_process_vm() then fails).
- * Never NULL once hd_rv_stop() succeeded.
- */
-struct task_struct *hd_rv_any_task(struct hd_rv *rv)
-{
-	return rv->mem_task;
 }
 
 /* -errno if the target died or exec'd during the stop, else 0. */

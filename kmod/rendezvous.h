@@ -48,7 +48,6 @@ struct hd_rv {
 	bool released;			/* threads may go; late ones don't park */
 	int abort;			/* -errno: the target died or exec'd */
 	struct hd_parker *agent;	/* the parked thread that runs commands */
-	struct task_struct *mem_task;	/* the first agent, never cleared */
 	int (*cmd_fn)(void *arg);
 	void *cmd_arg;
 	int cmd_state;
@@ -70,7 +69,6 @@ struct hd_rv {
 struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 			 unsigned int timeout_ms, pid_t *fail_tid);
 int hd_rv_call(struct hd_rv *rv, int (*fn)(void *arg), void *arg);
-struct task_struct *hd_rv_any_task(struct hd_rv *rv);
 int hd_rv_aborted(struct hd_rv *rv);
 unsigned int hd_rv_nr_parked(struct hd_rv *rv);
 void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing);

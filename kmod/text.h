@@ -2,7 +2,7 @@
 #ifndef _HD_TEXT_H
 #define _HD_TEXT_H
 
-#include <linux/sched.h>
+#include <linux/mm_types.h>
 #include <linux/types.h>
 
 #include <linux/hotdeploy.h>
@@ -15,12 +15,30 @@ struct hd_site {
 	u8 new[HD_JMP_SIZE];
 };
 
+/*
+ * Access to a stopped target's text, a page at a time: requests for the
+ * same page (functions of one object tend to be close) cost one page
+ * lookup, not one each.  Holds the mm's mmap_lock for reading from
+ * hd_text_open() to hd_text_close().
+ */
+struct hd_text {
+	struct mm_struct *mm;
+	unsigned int gup_flags;
+	struct {
+		unsigned long addr;	/* page address, 0 if empty */
+		struct page *page;
+	} slot[2];			/* a request may cross one boundary */
+	unsigned int next;
+};
+
 bool hd_jmp_reachable(unsigned long from, unsigned long to);
 void hd_jmp_encode(u8 insn[HD_JMP_SIZE], unsigned long from,
 		   unsigned long to);
-int hd_text_read(struct task_struct *t, unsigned long addr, void *buf,
-		 unsigned int len);
-int hd_text_swap(struct task_struct *t, const struct hd_site *s,
+void hd_text_open(struct hd_text *tx, struct mm_struct *mm, bool write);
+int hd_text_rw(struct hd_text *tx, unsigned long addr, void *buf,
+	       unsigned int len, bool write);
+void hd_text_close(struct hd_text *tx);
+int hd_text_swap(struct mm_struct *mm, const struct hd_site *s,
 		 unsigned int n, bool revert, unsigned int *fail);
 
 #endif /* _HD_TEXT_H */

@@ -67,7 +67,21 @@ __asm__(".text\n"
 	"hd_call_ptr:\n\tsubq $8, %rsp\n\tcall *%rdi\n\taddq $8, %rsp\n\tret\n"
 	".globl hd_call_ptr_end\nhd_call_ptr_end:\n"
 	".size hd_call_ptr, . - hd_call_ptr\n"
+	".p2align 12\n"
+	".globl hd_many\nhd_many:\n"
+	".rept 1024\n\t.p2align 4\n\tmovl $1, %eax\n\tret\n.endr\n"
+	".globl hd_many_end\nhd_many_end:\n"
 );
+
+/* HD_MANY functions returning 1, each HD_MANY_SIZE bytes, 16 apart. */
+#define HD_MANY		1024
+#define HD_MANY_SIZE	6
+extern const unsigned char hd_many[], hd_many_end[];
+
+static inline int hd_many_call(unsigned int i)
+{
+	return ((int (*)(void))(hd_many + 16 * i))();
+}
 
 /*
  * kselftest_harness.h runs a TEST_F body even when its FIXTURE_SETUP
