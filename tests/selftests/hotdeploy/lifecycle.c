@@ -251,6 +251,20 @@ TEST_F_TIMEOUT(life, target_execing_while_applying_never_hangs, 120)
  * parked until the child execs or exits: the apply gives up after its
  * timeout, names the thread, and changes nothing.
  */
+/* The module's reference count, or -1 if it cannot be read. */
+static int module_refs(void)
+{
+	FILE *f = fopen("/sys/module/hotdeploy/refcnt", "r");
+	int refs = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &refs) != 1)
+			refs = -1;
+		fclose(f);
+	}
+	return refs;
+}
+
 static void *vforker(void *arg)
 {
 	*(pid_t *)arg = gettid();
@@ -266,6 +280,7 @@ TEST_F_TIMEOUT(life, thread_that_cannot_park_is_etimedout, 60)
 	unsigned char before[8], after[8];
 	pid_t *tid = (pid_t *)ch;	/* the vforking thread, from the child */
 	struct hd_apply a;
+	int refs;
 	pthread_t th;
 	pid_t pid;
 
@@ -289,6 +304,20 @@ TEST_F_TIMEOUT(life, thread_that_cannot_park_is_etimedout, 60)
 	ASSERT_EQ(0, hd_peek(pid, hd_addr(hd_ret1), after, sizeof(after)));
 	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
 	EXPECT_EQ(0, hd_maps_has(pid, "hotdeploy:"));
+
+	/*
+	 * The thread's task_work is still queued and pins the module (so
+	 * rmmod cannot free code it will run); killing the target runs it
+	 * and drops the pin.
+	 */
+	refs = module_refs();
+	if (refs >= 0) {
+		EXPECT_EQ(2, refs);	/* our descriptor and the queued work */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		self->pid = 0;
+		EXPECT_EQ(1, module_refs());
+	}
 }
 
 struct racer {
