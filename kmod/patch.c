@@ -303,8 +303,12 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 			      patch->map_len);
 	}
 release:
-	if (ret && hd_rv_aborted(rv)) {
-		/* Whatever failed, the cause is that the target is dying. */
+	if (hd_rv_aborted(rv)) {
+		/*
+		 * Whatever failed, the cause is that the target is dying;
+		 * and if nothing failed, the address space we patched is
+		 * dying (SIGKILL or exec), so it is not applied either.
+		 */
 		ret = hd_rv_aborted(rv);
 		a->fail_reason = HD_FAIL_GONE;
 	}
@@ -550,7 +554,7 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	hd_code_unmap(rv, patch->file, patch->code_addr, patch->map_len);
 	r->timing.map_ns = ktime_get_ns() - t2;
 release:
-	if (ret && hd_rv_aborted(rv)) {
+	if (hd_rv_aborted(rv)) {
 		ret = hd_rv_aborted(rv);
 		r->fail_reason = HD_FAIL_GONE;
 	}
