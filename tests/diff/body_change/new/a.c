@@ -1,0 +1,9 @@
+int helper(int x)
+{
+	return x + 1;
+}
+
+int work(int x)
+{
+	return helper(x) * 3;
+}

@@ -1,0 +1,6 @@
+int hits;
+
+int bump(void)
+{
+	return ++hits;
+}

@@ -1,0 +1,11 @@
+int count(void)
+{
+	static int counter;
+
+	return ++counter;
+}
+
+int other(void)
+{
+	return 42;
+}

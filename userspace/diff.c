@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The open, correlate and compare stages of hdctl diff, over two
+ * relocatable objects built with -ffunction-sections -fdata-sections.
+ * A function is changed when its bytes differ once the fields that
+ * relocations fill are masked, or when its relocations name different
+ * symbols or addends: code that only moved is unchanged, because its
+ * bytes are the same and everything position-dependent is a relocation.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diff.h"
+#include "hdctl.h"
+
+struct obj_func {
+	const char *name;
+	GElf_Sym sym;
+	const uint8_t *code;	/* st_size bytes, inside the section data */
+	Elf_Data *rela;		/* the section's SHT_RELA data, or NULL */
+	size_t nrela;
+	struct obj_func *twin;	/* its correlate in the other object */
+};
+
+struct obj {
+	const char *path;
+	int fd;
+	Elf *elf;
+	size_t shstrndx;
+	Elf_Data *symdata;
+	size_t nsyms;
+	size_t strndx;
+	struct obj_func *funcs;
+	size_t nfuncs;
+};
+
+static void obj_close(struct obj *o)
+{
+	free(o->funcs);
+	if (o->elf)
+		elf_end(o->elf);
+	if (o->fd >= 0)
+		close(o->fd);
+}
+
+static Elf_Data *find_rela(struct obj *o, size_t shndx, size_t *n)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(o->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    sh.sh_info != shndx || !sh.sh_entsize)
+			continue;
+		*n = sh.sh_size / sh.sh_entsize;
+		return elf_getdata(scn, NULL);
+	}
+	*n = 0;
+	return NULL;
+}
+
+/* Read one function symbol's bytes and relocations into @f. */
+static int load_func(struct obj *o, const GElf_Sym *sym, const char *name,
+		     struct obj_func *f)
+{
+	Elf_Scn *scn = elf_getscn(o->elf, sym->st_shndx);
+	Elf_Data *data;
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL))) {
+		hd_err("%s: function %s: cannot read its section", o->path, name);
+		return -1;
+	}
+	if (sh.sh_type != SHT_PROGBITS || sym->st_value > data->d_size ||
+	    sym->st_size > data->d_size - sym->st_value) {
+		hd_err("%s: function %s lies outside its section", o->path, name);
+		return -1;
+	}
+	f->name = name;
+	f->sym = *sym;
+	f->code = (const uint8_t *)data->d_buf + sym->st_value;
+	f->rela = find_rela(o, sym->st_shndx, &f->nrela);
+	f->twin = NULL;
+	return 0;
+}
+
+/* Stage 1: open an object and collect its defined functions. */
+static int obj_open(struct obj *o, const char *path)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	GElf_Ehdr eh;
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	o->path = path;
+	o->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (o->fd < 0) {
+		hd_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	o->elf = elf_begin(o->fd, ELF_C_READ, NULL);
+	if (!o->elf || elf_kind(o->elf) != ELF_K_ELF || !gelf_getehdr(o->elf, &eh)) {
+		hd_err("%s: not an ELF file", path);
+		goto fail;
+	}
+	if (eh.e_type != ET_REL || eh.e_machine != EM_X86_64) {
+		hd_err("%s: not an x86-64 relocatable object", path);
+		goto fail;
+	}
+	if (elf_getshdrstrndx(o->elf, &o->shstrndx)) {
+		hd_err("%s: %s", path, elf_errmsg(-1));
+		goto fail;
+	}
+	while ((scn = elf_nextscn(o->elf, scn))) {
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			break;
+	}
+	if (!scn || !sh.sh_entsize || !(o->symdata = elf_getdata(scn, NULL))) {
+		hd_err("%s: no symbol table", path);
+		goto fail;
+	}
+	o->nsyms = sh.sh_size / sh.sh_entsize;
+	o->strndx = sh.sh_link;
+	o->funcs = calloc(o->nsyms, sizeof(*o->funcs));
+	if (!o->funcs) {
+		hd_err("out of memory");
+		goto fail;
+	}
+	for (i = 1; i < o->nsyms; i++) {
+		GElf_Sym sym;
+		const char *name;
+
+		if (!gelf_getsym(o->symdata, i, &sym) ||
+		    GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+			continue;
+		name = elf_strptr(o->elf, o->strndx, sym.st_name);
+		if (!name || !*name) {
+			hd_err("%s: function symbol %zu has no name", path, i);
+			goto fail;
+		}
+		if (load_func(o, &sym, name, &o->funcs[o->nfuncs]))
+			goto fail;
+		o->nfuncs++;
+	}
+	return 0;
+fail:
+	obj_close(o);
+	return -1;
+}
+
+/* Stage 2: pair each new function with the old one of the same name. */
+static void correlate(struct obj *old, struct obj *new)
+{
+	size_t i, j;
+
+	for (i = 0; i < new->nfuncs; i++)
+		for (j = 0; j < old->nfuncs; j++)
+			if (!old->funcs[j].twin &&
+			    !strcmp(new->funcs[i].name, old->funcs[j].name)) {
+				new->funcs[i].twin = &old->funcs[j];
+				old->funcs[j].twin = &new->funcs[i];
+				break;
+			}
+}
+
+/* Bytes a relocation of @type fills, 0 for a type not understood. */
+static unsigned int reloc_width(unsigned int type)
+{
+	switch (type) {
+	case R_X86_64_64:
+	case R_X86_64_PC64:
+		return 8;
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+	case R_X86_64_GOTPCREL:
+	case R_X86_64_GOTPCRELX:
+	case R_X86_64_REX_GOTPCRELX:
+	case R_X86_64_TPOFF32:
+	case R_X86_64_GOTTPOFF:
+	case R_X86_64_TLSGD:
+	case R_X86_64_TLSLD:
+	case R_X86_64_DTPOFF32:
+		return 4;
+	}
+	return 0;
+}
+
+static bool reloc_pcrel(unsigned int type)
+{
+	return type == R_X86_64_PC32 || type == R_X86_64_PLT32 ||
+	       type == R_X86_64_PC64 || type == R_X86_64_GOTPCREL ||
+	       type == R_X86_64_GOTPCRELX || type == R_X86_64_REX_GOTPCRELX;
+}
+
+/*
+ * What a relocation refers to, as something comparable across builds:
+ * a symbol's name without the ".N" the compiler numbers static locals
+ * with, or for a section symbol the section's name, plus for a string
+ * section the string itself (adding a literal moves the others).
+ */
+struct target {
+	const char *name;
+	size_t namelen;
+	const char *str;	/* string literal, or NULL */
+	int64_t off;		/* addend, plus a label's place in its section */
+	bool section;
+};
+
+static int reloc_target(struct obj *o, const struct obj_func *f,
+			const GElf_Rela *r, struct target *t)
+{
+	size_t idx = GELF_R_SYM(r->r_info);
+	Elf_Scn *scn;
+	Elf_Data *d;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	int64_t off;
+
+	memset(t, 0, sizeof(*t));
+	if (!idx || idx >= o->nsyms || !gelf_getsym(o->symdata, idx, &sym)) {
+		hd_err("%s: %s: relocation with bad symbol %zu", o->path,
+		       f->name, idx);
+		return -1;
+	}
+	/* Labels (gcc's .LC0 under -fdata-sections) are section offsets. */
+	if (GELF_ST_TYPE(sym.st_info) != STT_SECTION &&
+	    !(GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
+	      GELF_ST_TYPE(sym.st_info) == STT_NOTYPE)) {
+		t->name = elf_strptr(o->elf, o->strndx, sym.st_name);
+		if (!t->name) {
+			hd_err("%s: %s: relocation symbol %zu has no name",
+			       o->path, f->name, idx);
+			return -1;
+		}
+		t->namelen = strlen(t->name);
+		t->off = r->r_addend;
+		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
+		    GELF_ST_TYPE(sym.st_info) == STT_OBJECT) {
+			const char *dot = strrchr(t->name, '.');
+
+			if (dot && dot[1] && strspn(dot + 1, "0123456789") ==
+			    strlen(dot + 1))
+				t->namelen = dot - t->name;
+		}
+		return 0;
+	}
+	t->section = true;
+	scn = elf_getscn(o->elf, sym.st_shndx);
+	if (!scn || !gelf_getshdr(scn, &sh) ||
+	    !(t->name = elf_strptr(o->elf, o->shstrndx, sh.sh_name))) {
+		hd_err("%s: %s: relocation against unreadable section %u",
+		       o->path, f->name, sym.st_shndx);
+		return -1;
+	}
+	t->namelen = strlen(t->name);
+	t->off = (int64_t)sym.st_value + r->r_addend;
+	if (!(sh.sh_flags & SHF_STRINGS) || sh.sh_type != SHT_PROGBITS)
+		return 0;
+	/* A rip-relative reference's addend is biased by the field's end. */
+	off = t->off + (reloc_pcrel(GELF_R_TYPE(r->r_info)) ? 4 : 0);
+	d = elf_getdata(scn, NULL);
+	if (!d || off < 0 || (uint64_t)off >= d->d_size ||
+	    !memchr((const char *)d->d_buf + off, 0, d->d_size - off)) {
+		hd_err("%s: %s: string reference outside %s", o->path,
+		       f->name, t->name);
+		return -1;
+	}
+	t->str = (const char *)d->d_buf + off;
+	return 0;
+}
+
+/* Relocations of @f, in its own order, that fall inside it. */
+static int func_relas(struct obj *o, const struct obj_func *f,
+		      GElf_Rela **out, size_t *n)
+{
+	GElf_Rela *v;
+	size_t i;
+
+	*n = 0;
+	*out = NULL;
+	if (!f->nrela)
+		return 0;
+	v = calloc(f->nrela, sizeof(*v));
+	if (!v) {
+		hd_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < f->nrela; i++) {
+		GElf_Rela r;
+		unsigned int w;
+
+		if (!f->rela || !gelf_getrela(f->rela, i, &r)) {
+			hd_err("%s: %s: unreadable relocation %zu", o->path,
+			       f->name, i);
+			goto fail;
+		}
+		if (r.r_offset < f->sym.st_value ||
+		    r.r_offset >= f->sym.st_value + f->sym.st_size)
+			continue;
+		w = reloc_width(GELF_R_TYPE(r.r_info));
+		if (!w || r.r_offset + w > f->sym.st_value + f->sym.st_size) {
+			hd_err("%s: %s: relocation type %u at +%#llx not understood",
+			       o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
+			       (unsigned long long)(r.r_offset - f->sym.st_value));
+			goto fail;
+		}
+		r.r_offset -= f->sym.st_value;
+		v[(*n)++] = r;
+	}
+	*out = v;
+	return 0;
+fail:
+	free(v);
+	return -1;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const GElf_Rela *x = a, *y = b;
+
+	return x->r_offset < y->r_offset ? -1 : x->r_offset > y->r_offset;
+}
+
+/*
+ * Stage 3 for one pair.  Returns 1 if changed (with *why set), 0 if the
+ * same, -1 on error.
+ */
+static int compare_func(struct obj *old, struct obj_func *of,
+			struct obj *new, struct obj_func *nf, char **why)
+{
+	GElf_Rela *or = NULL, *nr = NULL;
+	size_t on, nn, i, off;
+	uint8_t *mask = NULL;
+	int ret = -1;
+
+	*why = NULL;
+	if (of->sym.st_size != nf->sym.st_size) {
+		ret = asprintf(why, "size %llu -> %llu",
+			       (unsigned long long)of->sym.st_size,
+			       (unsigned long long)nf->sym.st_size) < 0 ? -1 : 1;
+		return ret;
+	}
+	if (func_relas(old, of, &or, &on) || func_relas(new, nf, &nr, &nn))
+		goto out;
+	if (on != nn) {
+		ret = asprintf(why, "%zu relocations -> %zu", on, nn) < 0 ? -1 : 1;
+		goto out;
+	}
+	qsort(or, on, sizeof(*or), by_offset);
+	qsort(nr, nn, sizeof(*nr), by_offset);
+	mask = calloc(1, nf->sym.st_size + 1);
+	if (!mask) {
+		hd_err("out of memory");
+		goto out;
+	}
+	for (i = 0; i < nn; i++) {
+		struct target ot, nt;
+
+		if (or[i].r_offset != nr[i].r_offset ||
+		    GELF_R_TYPE(or[i].r_info) != GELF_R_TYPE(nr[i].r_info)) {
+			ret = asprintf(why, "relocation at +%#llx differs",
+				       (unsigned long long)nr[i].r_offset) < 0 ?
+				       -1 : 1;
+			goto out;
+		}
+		if (reloc_target(old, of, &or[i], &ot) ||
+		    reloc_target(new, nf, &nr[i], &nt))
+			goto out;
+		if (ot.namelen != nt.namelen ||
+		    memcmp(ot.name, nt.name, nt.namelen) ||
+		    ot.section != nt.section || !ot.str != !nt.str ||
+		    (nt.str ? strcmp(ot.str, nt.str) :
+			      ot.off != nt.off)) {
+			ret = asprintf(why, "+%#llx refers to %.*s%s%s, was %.*s%s%s",
+				       (unsigned long long)nr[i].r_offset,
+				       (int)nt.namelen, nt.name,
+				       nt.str ? " string " : "",
+				       nt.str ? nt.str : "",
+				       (int)ot.namelen, ot.name,
+				       ot.str ? " string " : "",
+				       ot.str ? ot.str : "") < 0 ? -1 : 1;
+			goto out;
+		}
+		memset(mask + nr[i].r_offset, 1,
+		       reloc_width(GELF_R_TYPE(nr[i].r_info)));
+	}
+	for (off = 0; off < nf->sym.st_size; off++)
+		if (!mask[off] && of->code[off] != nf->code[off]) {
+			ret = asprintf(why, "code differs at +%#zx", off) < 0 ?
+			      -1 : 1;
+			goto out;
+		}
+	ret = 0;
+out:
+	free(mask);
+	free(or);
+	free(nr);
+	return ret;
+}
+
+static int add_change(struct hd_diff *d, const char *name,
+		      enum hd_func_status st, char *why)
+{
+	struct hd_func_change *v;
+
+	v = realloc(d->funcs, (d->n + 1) * sizeof(*v));
+	if (!v)
+		goto oom;
+	d->funcs = v;
+	v[d->n].name = strdup(name);
+	if (!v[d->n].name)
+		goto oom;
+	v[d->n].status = st;
+	v[d->n].why = why;
+	d->n++;
+	return 0;
+oom:
+	free(why);
+	hd_err("out of memory");
+	return -1;
+}
+
+int hd_diff_objects(const char *old_path, const char *new_path,
+		    struct hd_diff *out, FILE *explain)
+{
+	struct obj old, new;
+	size_t i;
+	int ret = -1;
+
+	elf_version(EV_CURRENT);
+	if (obj_open(&old, old_path))
+		return -1;
+	if (obj_open(&new, new_path))
+		goto close_old;
+	correlate(&old, &new);
+	for (i = 0; i < new.nfuncs; i++) {
+		struct obj_func *nf = &new.funcs[i];
+		char *why = NULL;
+		int r;
+
+		if (!nf->twin) {
+			if (explain)
+				fprintf(explain, "%s: new %s: not in the old build\n",
+					new_path, nf->name);
+			if (add_change(out, nf->name, HD_FUNC_NEW, NULL))
+				goto close_new;
+			continue;
+		}
+		r = compare_func(&old, nf->twin, &new, nf, &why);
+		if (r < 0)
+			goto close_new;
+		if (explain)
+			fprintf(explain, "%s: %s %s%s%s\n", new_path,
+				r ? "changed" : "same", nf->name,
+				r ? ": " : "", r ? why : "");
+		if (r && add_change(out, nf->name, HD_FUNC_CHANGED, why))
+			goto close_new;
+		if (!r)
+			free(why);
+	}
+	for (i = 0; explain && i < old.nfuncs; i++)
+		if (!old.funcs[i].twin)
+			fprintf(explain, "%s: removed %s: stays in the target, unused by the patch\n",
+				old_path, old.funcs[i].name);
+	ret = 0;
+close_new:
+	obj_close(&new);
+close_old:
+	obj_close(&old);
+	return ret;
+}
+
+void hd_diff_free(struct hd_diff *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->funcs[i].name);
+		free(d->funcs[i].why);
+	}
+	free(d->funcs);
+	d->funcs = NULL;
+	d->n = 0;
+}

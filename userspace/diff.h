@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hdctl diff: which functions changed between two builds of one object.
+ * Stages over an in-memory model of both objects: open, correlate,
+ * compare.  (Include and emit into a .hdp come on top of this.)
+ */
+#ifndef HD_DIFF_H
+#define HD_DIFF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum hd_func_status {
+	HD_FUNC_SAME,		/* bytes and relocations equal */
+	HD_FUNC_CHANGED,	/* exists in both, differs */
+	HD_FUNC_NEW,		/* only in the new build */
+};
+
+struct hd_func_change {
+	char *name;
+	enum hd_func_status status;
+	char *why;		/* one line for --explain */
+};
+
+struct hd_diff {
+	struct hd_func_change *funcs;	/* changed and new only */
+	size_t n;
+};
+
+/*
+ * Compare the functions of two relocatable objects built with
+ * -ffunction-sections.  Appends changed and new functions to @out.
+ * Returns 0, or -1 after one line on stderr naming what failed.
+ * With @explain, every decision is written there.
+ */
+int hd_diff_objects(const char *old_path, const char *new_path,
+		    struct hd_diff *out, FILE *explain);
+void hd_diff_free(struct hd_diff *d);
+
+#endif /* HD_DIFF_H */
