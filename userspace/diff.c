@@ -20,7 +20,21 @@
 #include <unistd.h>
 
 #include "diff.h"
-#include "hdctl.h"
+
+/*
+ * Library code (linked into the unit tests without hdctl's main): one
+ * line on stderr, in hdctl's form.
+ */
+static void __attribute__((format(printf, 1, 2))) diff_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hdctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 struct obj_func {
 	const char *name;
@@ -77,12 +91,12 @@ static int load_func(struct obj *o, const GElf_Sym *sym, const char *name,
 	GElf_Shdr sh;
 
 	if (!scn || !gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL))) {
-		hd_err("%s: function %s: cannot read its section", o->path, name);
+		diff_err("%s: function %s: cannot read its section", o->path, name);
 		return -1;
 	}
 	if (sh.sh_type != SHT_PROGBITS || sym->st_value > data->d_size ||
 	    sym->st_size > data->d_size - sym->st_value) {
-		hd_err("%s: function %s lies outside its section", o->path, name);
+		diff_err("%s: function %s lies outside its section", o->path, name);
 		return -1;
 	}
 	f->name = name;
@@ -105,20 +119,20 @@ static int obj_open(struct obj *o, const char *path)
 	o->path = path;
 	o->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (o->fd < 0) {
-		hd_err("%s: %s", path, strerror(errno));
+		diff_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	o->elf = elf_begin(o->fd, ELF_C_READ, NULL);
 	if (!o->elf || elf_kind(o->elf) != ELF_K_ELF || !gelf_getehdr(o->elf, &eh)) {
-		hd_err("%s: not an ELF file", path);
+		diff_err("%s: not an ELF file", path);
 		goto fail;
 	}
 	if (eh.e_type != ET_REL || eh.e_machine != EM_X86_64) {
-		hd_err("%s: not an x86-64 relocatable object", path);
+		diff_err("%s: not an x86-64 relocatable object", path);
 		goto fail;
 	}
 	if (elf_getshdrstrndx(o->elf, &o->shstrndx)) {
-		hd_err("%s: %s", path, elf_errmsg(-1));
+		diff_err("%s: %s", path, elf_errmsg(-1));
 		goto fail;
 	}
 	while ((scn = elf_nextscn(o->elf, scn))) {
@@ -126,14 +140,14 @@ static int obj_open(struct obj *o, const char *path)
 			break;
 	}
 	if (!scn || !sh.sh_entsize || !(o->symdata = elf_getdata(scn, NULL))) {
-		hd_err("%s: no symbol table", path);
+		diff_err("%s: no symbol table", path);
 		goto fail;
 	}
 	o->nsyms = sh.sh_size / sh.sh_entsize;
 	o->strndx = sh.sh_link;
 	o->funcs = calloc(o->nsyms, sizeof(*o->funcs));
 	if (!o->funcs) {
-		hd_err("out of memory");
+		diff_err("out of memory");
 		goto fail;
 	}
 	for (i = 1; i < o->nsyms; i++) {
@@ -146,7 +160,7 @@ static int obj_open(struct obj *o, const char *path)
 			continue;
 		name = elf_strptr(o->elf, o->strndx, sym.st_name);
 		if (!name || !*name) {
-			hd_err("%s: function symbol %zu has no name", path, i);
+			diff_err("%s: function symbol %zu has no name", path, i);
 			goto fail;
 		}
 		if (load_func(o, &sym, name, &o->funcs[o->nfuncs]))
@@ -216,6 +230,8 @@ struct target {
 	size_t namelen;
 	const char *str;	/* string literal, or NULL */
 	int64_t off;		/* addend, plus a label's place in its section */
+	const void *data;	/* a section's contents, compared whole */
+	size_t datalen;
 	bool section;
 };
 
@@ -231,17 +247,30 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 
 	memset(t, 0, sizeof(*t));
 	if (!idx || idx >= o->nsyms || !gelf_getsym(o->symdata, idx, &sym)) {
-		hd_err("%s: %s: relocation with bad symbol %zu", o->path,
+		diff_err("%s: %s: relocation with bad symbol %zu", o->path,
 		       f->name, idx);
 		return -1;
 	}
-	/* Labels (gcc's .LC0 under -fdata-sections) are section offsets. */
-	if (GELF_ST_TYPE(sym.st_info) != STT_SECTION &&
-	    !(GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
-	      GELF_ST_TYPE(sym.st_info) == STT_NOTYPE)) {
+	scn = NULL;
+	if (sym.st_shndx != SHN_UNDEF && sym.st_shndx < SHN_LORESERVE) {
+		scn = elf_getscn(o->elf, sym.st_shndx);
+		if (!scn || !gelf_getshdr(scn, &sh)) {
+			diff_err("%s: %s: relocation against unreadable section %u",
+			       o->path, f->name, sym.st_shndx);
+			return -1;
+		}
+	}
+	/*
+	 * Labels (gcc's .LC0 under -fdata-sections, clang's .L.str) are
+	 * places in a section, compared by what is there.
+	 */
+	if (!scn || (GELF_ST_TYPE(sym.st_info) != STT_SECTION &&
+		     !(GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
+		       (GELF_ST_TYPE(sym.st_info) == STT_NOTYPE ||
+			(sh.sh_flags & SHF_STRINGS))))) {
 		t->name = elf_strptr(o->elf, o->strndx, sym.st_name);
 		if (!t->name) {
-			hd_err("%s: %s: relocation symbol %zu has no name",
+			diff_err("%s: %s: relocation symbol %zu has no name",
 			       o->path, f->name, idx);
 			return -1;
 		}
@@ -258,23 +287,31 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 		return 0;
 	}
 	t->section = true;
-	scn = elf_getscn(o->elf, sym.st_shndx);
-	if (!scn || !gelf_getshdr(scn, &sh) ||
-	    !(t->name = elf_strptr(o->elf, o->shstrndx, sh.sh_name))) {
-		hd_err("%s: %s: relocation against unreadable section %u",
+	t->name = elf_strptr(o->elf, o->shstrndx, sh.sh_name);
+	if (!t->name) {
+		diff_err("%s: %s: relocation against unreadable section %u",
 		       o->path, f->name, sym.st_shndx);
 		return -1;
 	}
 	t->namelen = strlen(t->name);
 	t->off = (int64_t)sym.st_value + r->r_addend;
-	if (!(sh.sh_flags & SHF_STRINGS) || sh.sh_type != SHT_PROGBITS)
+	d = sh.sh_type == SHT_PROGBITS ? elf_getdata(scn, NULL) : NULL;
+	if (!(sh.sh_flags & SHF_STRINGS)) {
+		/*
+		 * An offset into data whose extent is unknown (gcc -O0's
+		 * .rodata): the whole section has to be the same.
+		 */
+		if (d && !(sh.sh_flags & SHF_EXECINSTR)) {
+			t->data = d->d_buf;
+			t->datalen = d->d_size;
+		}
 		return 0;
+	}
 	/* A rip-relative reference's addend is biased by the field's end. */
 	off = t->off + (reloc_pcrel(GELF_R_TYPE(r->r_info)) ? 4 : 0);
-	d = elf_getdata(scn, NULL);
 	if (!d || off < 0 || (uint64_t)off >= d->d_size ||
 	    !memchr((const char *)d->d_buf + off, 0, d->d_size - off)) {
-		hd_err("%s: %s: string reference outside %s", o->path,
+		diff_err("%s: %s: string reference outside %s", o->path,
 		       f->name, t->name);
 		return -1;
 	}
@@ -295,7 +332,7 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 		return 0;
 	v = calloc(f->nrela, sizeof(*v));
 	if (!v) {
-		hd_err("out of memory");
+		diff_err("out of memory");
 		return -1;
 	}
 	for (i = 0; i < f->nrela; i++) {
@@ -303,7 +340,7 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 		unsigned int w;
 
 		if (!f->rela || !gelf_getrela(f->rela, i, &r)) {
-			hd_err("%s: %s: unreadable relocation %zu", o->path,
+			diff_err("%s: %s: unreadable relocation %zu", o->path,
 			       f->name, i);
 			goto fail;
 		}
@@ -312,7 +349,7 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 			continue;
 		w = reloc_width(GELF_R_TYPE(r.r_info));
 		if (!w || r.r_offset + w > f->sym.st_value + f->sym.st_size) {
-			hd_err("%s: %s: relocation type %u at +%#llx not understood",
+			diff_err("%s: %s: relocation type %u at +%#llx not understood",
 			       o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
 			       (unsigned long long)(r.r_offset - f->sym.st_value));
 			goto fail;
@@ -363,7 +400,7 @@ static int compare_func(struct obj *old, struct obj_func *of,
 	qsort(nr, nn, sizeof(*nr), by_offset);
 	mask = calloc(1, nf->sym.st_size + 1);
 	if (!mask) {
-		hd_err("out of memory");
+		diff_err("out of memory");
 		goto out;
 	}
 	for (i = 0; i < nn; i++) {
@@ -383,8 +420,10 @@ static int compare_func(struct obj *old, struct obj_func *of,
 		    memcmp(ot.name, nt.name, nt.namelen) ||
 		    ot.section != nt.section || !ot.str != !nt.str ||
 		    (nt.str ? strcmp(ot.str, nt.str) :
-			      ot.off != nt.off)) {
-			ret = asprintf(why, "+%#llx refers to %.*s%s%s, was %.*s%s%s",
+			      ot.off != nt.off) ||
+		    ot.datalen != nt.datalen ||
+		    (nt.datalen && memcmp(ot.data, nt.data, nt.datalen))) {
+			ret = asprintf(why, "+%#llx refers to %.*s%s%s, was %.*s%s%s (or its contents changed)",
 				       (unsigned long long)nr[i].r_offset,
 				       (int)nt.namelen, nt.name,
 				       nt.str ? " string " : "",
@@ -429,7 +468,7 @@ static int add_change(struct hd_diff *d, const char *name,
 	return 0;
 oom:
 	free(why);
-	hd_err("out of memory");
+	diff_err("out of memory");
 	return -1;
 }
 
