@@ -14,6 +14,8 @@
 struct hd_opts hd_opts;
 
 static const struct hd_cmd hd_cmds[] = {
+	{ "diff", cmd_diff, usage_diff,
+	  "list the functions changed between two builds" },
 	{ "version", cmd_version, usage_version,
 	  "show hdctl's version and the module's ABI" },
 };

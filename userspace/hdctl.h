@@ -34,6 +34,8 @@ void hd_json_print(struct json_object *obj);
 int hd_dev_open(void);
 
 /* Commands. */
+int cmd_diff(int argc, char **argv);
+void usage_diff(void);
 int cmd_version(int argc, char **argv);
 void usage_version(void);
 
