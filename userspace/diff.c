@@ -36,6 +36,9 @@ static void __attribute__((format(printf, 1, 2))) diff_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* A jmp rel32 over the old function's first bytes. */
+#define HD_JUMP_SIZE	5
+
 struct obj_func {
 	const char *name;
 	GElf_Sym sym;
@@ -219,6 +222,18 @@ static bool reloc_pcrel(unsigned int type)
 	       type == R_X86_64_GOTPCRELX || type == R_X86_64_REX_GOTPCRELX;
 }
 
+/* A static local's name without the ".N" its compiler numbered it with. */
+static size_t sym_key_len(const GElf_Sym *sym, const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (GELF_ST_BIND(sym->st_info) == STB_LOCAL && dot && dot[1] &&
+	    strspn(dot + 1, "0123456789") == strlen(dot + 1))
+		return dot - name;
+	return strlen(name);
+}
+
+
 /*
  * What a relocation refers to, as something comparable across builds:
  * a symbol's name without the ".N" the compiler numbers static locals
@@ -276,14 +291,8 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 		}
 		t->namelen = strlen(t->name);
 		t->off = r->r_addend;
-		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
-		    GELF_ST_TYPE(sym.st_info) == STT_OBJECT) {
-			const char *dot = strrchr(t->name, '.');
-
-			if (dot && dot[1] && strspn(dot + 1, "0123456789") ==
-			    strlen(dot + 1))
-				t->namelen = dot - t->name;
-		}
+		if (GELF_ST_TYPE(sym.st_info) == STT_OBJECT)
+			t->namelen = sym_key_len(&sym, t->name);
 		return 0;
 	}
 	t->section = true;
@@ -307,8 +316,14 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 		}
 		return 0;
 	}
-	/* A rip-relative reference's addend is biased by the field's end. */
-	off = t->off + (reloc_pcrel(GELF_R_TYPE(r->r_info)) ? 4 : 0);
+	if (GELF_ST_TYPE(sym.st_info) != STT_SECTION) {
+		/* A label names its string; the addend is compared as is. */
+		off = sym.st_value;
+		t->off = r->r_addend;
+	} else {
+		/* A rip-relative addend is biased by the field's end. */
+		off = t->off + (reloc_pcrel(GELF_R_TYPE(r->r_info)) ? 4 : 0);
+	}
 	if (!d || off < 0 || (uint64_t)off >= d->d_size ||
 	    !memchr((const char *)d->d_buf + off, 0, d->d_size - off)) {
 		diff_err("%s: %s: string reference outside %s", o->path,
@@ -472,11 +487,250 @@ oom:
 	return -1;
 }
 
+/* A data object: its symbol, name and initial bytes (NULL: zeros). */
+struct obj_data {
+	GElf_Sym sym;
+	const char *name;
+	size_t keylen;
+	const uint8_t *init;
+	bool writable;
+};
+
+static bool sec_relro(struct obj *o, const GElf_Shdr *sh)
+{
+	const char *n = elf_strptr(o->elf, o->shstrndx, sh->sh_name);
+
+	return n && !strncmp(n, ".data.rel.ro", 12);
+}
+
+/* Fetch symbol @i as a data object; 0 if it is not one, -1 on error. */
+static int get_data(struct obj *o, size_t i, struct obj_data *od)
+{
+	Elf_Scn *scn;
+	Elf_Data *d;
+	GElf_Shdr sh;
+	int type;
+
+	if (!gelf_getsym(o->symdata, i, &od->sym))
+		return 0;
+	type = GELF_ST_TYPE(od->sym.st_info);
+	if ((type != STT_OBJECT && type != STT_TLS &&
+	     type != STT_GNU_IFUNC) || od->sym.st_shndx == SHN_UNDEF ||
+	    od->sym.st_shndx >= SHN_LORESERVE)
+		return 0;
+	od->name = elf_strptr(o->elf, o->strndx, od->sym.st_name);
+	scn = elf_getscn(o->elf, od->sym.st_shndx);
+	if (!od->name || !scn || !gelf_getshdr(scn, &sh)) {
+		diff_err("%s: data symbol %zu unreadable", o->path, i);
+		return -1;
+	}
+	/* String literals are compared where code uses them. */
+	if (sh.sh_flags & SHF_STRINGS)
+		return 0;
+	od->keylen = sym_key_len(&od->sym, od->name);
+	/* Relocated once at load, then read-only: a constant. */
+	od->writable = (sh.sh_flags & SHF_WRITE) && !sec_relro(o, &sh);
+	od->init = NULL;
+	if (sh.sh_type == SHT_NOBITS)
+		return 1;
+	d = elf_getdata(scn, NULL);
+	if (!d || od->sym.st_value > d->d_size ||
+	    od->sym.st_size > d->d_size - od->sym.st_value) {
+		diff_err("%s: %s lies outside its section", o->path, od->name);
+		return -1;
+	}
+	od->init = (const uint8_t *)d->d_buf + od->sym.st_value;
+	return 1;
+}
+
+static bool init_equal(const struct obj_data *a, const struct obj_data *b)
+{
+	size_t i;
+
+	if (a->init && b->init)
+		return !memcmp(a->init, b->init, a->sym.st_size);
+	for (i = 0; i < a->sym.st_size; i++)
+		if ((a->init && a->init[i]) || (b->init && b->init[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Whether an existing object's initial value is the same, pointers in it
+ * (relocations) compared by what they point to.  -1 on error.
+ */
+static int data_same(struct obj *old, const struct obj_data *od,
+		     struct obj *new, const struct obj_data *nd)
+{
+	struct obj_func of = { .name = od->name, .sym = od->sym,
+			       .code = od->init };
+	struct obj_func nf = { .name = nd->name, .sym = nd->sym,
+			       .code = nd->init };
+	char *why = NULL;
+	int r;
+
+	if (!od->init || !nd->init)
+		return init_equal(od, nd);
+	of.rela = find_rela(old, od->sym.st_shndx, &of.nrela);
+	nf.rela = find_rela(new, nd->sym.st_shndx, &nf.nrela);
+	r = compare_func(old, &of, new, &nf, &why);
+	free(why);
+	return r < 0 ? -1 : !r;
+}
+
+/* Whether @f has a relocation against @d, by its symbol or its section. */
+static bool func_uses(struct obj *o, const struct obj_func *f,
+		      const struct obj_data *d)
+{
+	size_t j;
+
+	for (j = 0; f->rela && j < f->nrela; j++) {
+		GElf_Rela r;
+		GElf_Sym sym;
+		const char *n;
+
+		if (!gelf_getrela(f->rela, j, &r) ||
+		    r.r_offset < f->sym.st_value ||
+		    r.r_offset >= f->sym.st_value + f->sym.st_size ||
+		    !gelf_getsym(o->symdata, GELF_R_SYM(r.r_info), &sym))
+			continue;
+		if (GELF_ST_TYPE(sym.st_info) == STT_SECTION) {
+			if (sym.st_shndx == d->sym.st_shndx)
+				return true;
+			continue;
+		}
+		n = elf_strptr(o->elf, o->strndx, sym.st_name);
+		if (n && !strcmp(n, d->name))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A changed local constant is carried in the patch, so every function
+ * of this object that uses it has to be replaced to use the new copy.
+ */
+static int include_users(struct obj *o, const struct obj_data *d,
+			 struct hd_diff *out, size_t from, FILE *explain)
+{
+	size_t i, k;
+
+	for (i = 0; i < o->nfuncs; i++) {
+		const struct obj_func *f = &o->funcs[i];
+		char *why;
+
+		for (k = from; k < out->n; k++)
+			if (!strcmp(out->funcs[k].name, f->name))
+				break;
+		if (k < out->n || !func_uses(o, f, d))
+			continue;
+		if (asprintf(&why, "uses changed constant %s", d->name) < 0)
+			return -1;
+		if (explain)
+			fprintf(explain, "%s: changed %s: %s\n", o->path,
+				f->name, why);
+		if (add_change(out, f->name, HD_FUNC_CHANGED, why))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stage 3 for data.  The running process owns its globals and their
+ * current values, so an existing object must keep its size and initial
+ * value, and thread-local storage cannot grow.  A changed static
+ * constant gets a new copy in the patch, and every function using it is
+ * replaced; a changed global constant may be used by other objects, so
+ * it is refused.  Refusals name the
+ * symbol.  @from: where this object's functions start in @changed.
+ */
+static int compare_data(struct obj *old, struct obj *new,
+			struct hd_diff *changed, size_t from,
+			FILE *explain)
+{
+	struct obj_data nd, od;
+	size_t i, j;
+	int r;
+
+	for (i = 1; i < new->nsyms; i++) {
+		bool found = false;
+
+		r = get_data(new, i, &nd);
+		if (r <= 0) {
+			if (r < 0)
+				return -1;
+			continue;
+		}
+		for (j = 1; j < old->nsyms && !found; j++) {
+			r = get_data(old, j, &od);
+			if (r < 0)
+				return -1;
+			found = r && od.keylen == nd.keylen &&
+				GELF_ST_BIND(od.sym.st_info) ==
+				GELF_ST_BIND(nd.sym.st_info) &&
+				!memcmp(od.name, nd.name, nd.keylen);
+		}
+		if (GELF_ST_TYPE(nd.sym.st_info) == STT_GNU_IFUNC) {
+			if (found)
+				continue;
+			diff_err("%s: ifunc %s is new: not supported", new->path,
+				 nd.name);
+			return -1;
+		}
+		if (!found) {
+			if (GELF_ST_TYPE(nd.sym.st_info) == STT_TLS) {
+				diff_err("%s: thread-local %s is new: running threads have no room for it",
+					 new->path, nd.name);
+				return -1;
+			}
+			if (explain)
+				fprintf(explain, "%s: new data %s: carried in the patch\n",
+					new->path, nd.name);
+			continue;
+		}
+		if (GELF_ST_TYPE(od.sym.st_info) != GELF_ST_TYPE(nd.sym.st_info)) {
+			diff_err("%s: %s changes between thread-local and global",
+				 new->path, nd.name);
+			return -1;
+		}
+		if (od.sym.st_size != nd.sym.st_size) {
+			diff_err("%s: %s%s changes size %llu -> %llu: the running process keeps the old layout",
+				 new->path,
+				 GELF_ST_TYPE(nd.sym.st_info) == STT_TLS ?
+				 "thread-local " : "", nd.name,
+				 (unsigned long long)od.sym.st_size,
+				 (unsigned long long)nd.sym.st_size);
+			return -1;
+		}
+		r = data_same(old, &od, new, &nd);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
+		if (nd.writable || GELF_ST_TYPE(nd.sym.st_info) == STT_TLS) {
+			diff_err("%s: initial value of %s changed: the running process keeps its current value",
+				 new->path, nd.name);
+			return -1;
+		}
+		if (GELF_ST_BIND(nd.sym.st_info) != STB_LOCAL) {
+			diff_err("%s: constant %s changed, but it is global: code in other objects would keep using the old copy",
+				 new->path, nd.name);
+			return -1;
+		}
+		if (explain)
+			fprintf(explain, "%s: changed constant %s: new copy in the patch\n",
+				new->path, nd.name);
+		if (include_users(new, &nd, changed, from, explain))
+			return -1;
+	}
+	return 0;
+}
+
 int hd_diff_objects(const char *old_path, const char *new_path,
 		    struct hd_diff *out, FILE *explain)
 {
 	struct obj old, new;
-	size_t i;
+	size_t i, from = out->n;
 	int ret = -1;
 
 	elf_version(EV_CURRENT);
@@ -505,11 +759,21 @@ int hd_diff_objects(const char *old_path, const char *new_path,
 			fprintf(explain, "%s: %s %s%s%s\n", new_path,
 				r ? "changed" : "same", nf->name,
 				r ? ": " : "", r ? why : "");
+		if (r && nf->twin->sym.st_size < HD_JUMP_SIZE) {
+			diff_err("%s: %s is %llu bytes, shorter than the %d-byte jump that would redirect it",
+				 old_path, nf->name,
+				 (unsigned long long)nf->twin->sym.st_size,
+				 HD_JUMP_SIZE);
+			free(why);
+			goto close_new;
+		}
 		if (r && add_change(out, nf->name, HD_FUNC_CHANGED, why))
 			goto close_new;
 		if (!r)
 			free(why);
 	}
+	if (compare_data(&old, &new, out, from, explain))
+		goto close_new;
 	for (i = 0; explain && i < old.nfuncs; i++)
 		if (!old.funcs[i].twin)
 			fprintf(explain, "%s: removed %s: stays in the target, unused by the patch\n",

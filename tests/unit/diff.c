@@ -158,6 +158,67 @@ DIFF_CASE(new_global)
 DIFF_CASE(static_local)
 DIFF_CASE(inlined_callee)
 DIFF_CASE(whitespace_only)
+DIFF_CASE(changed_const_all_users)
+
+/*
+ * A refused case: on every build hdctl diff exits 1 with a message that
+ * contains the case's "refused" file (which names the symbol).
+ */
+static int refuse_case(struct __test_metadata *_metadata, const char *c)
+{
+	char tmpl[] = "/tmp/hd-diff-XXXXXX", dir[256], cmd[1024];
+	char want[256] = "", out[1024];
+	int bad = 0;
+	size_t i, j, n;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s/%s/refused", CORPUS, c);
+	f = fopen(cmd, "r");
+	if (!f || !fgets(want, sizeof(want), f))
+		bad++;
+	if (f)
+		fclose(f);
+	want[strcspn(want, "\n")] = 0;
+	if (!*want || !mkdtemp(tmpl))
+		return bad + 1;
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			snprintf(dir, sizeof(dir), "%s/%s-%s", tmpl, ccs[i], opts[j]);
+			if (build(c, "old", ccs[i], opts[j], dir) ||
+			    build(c, "new", ccs[i], opts[j], dir)) {
+				bad++;
+				continue;
+			}
+			snprintf(cmd, sizeof(cmd),
+				 "userspace/hdctl diff %s/old/a.o %s/new/a.o 2>&1 >/dev/null; echo rc=$?",
+				 dir, dir);
+			f = popen(cmd, "r");
+			if (!f) {
+				bad++;
+				continue;
+			}
+			n = fread(out, 1, sizeof(out) - 1, f);
+			out[n] = 0;
+			pclose(f);
+			if (!strstr(out, want) || !strstr(out, "rc=1")) {
+				TH_LOG("%s %s-%s: wanted \"%s\", got: %s", c,
+				       ccs[i], opts[j], want, out);
+				bad++;
+			}
+		}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+	if (system(cmd))
+		bad++;
+	return bad;
+}
+
+#define REFUSE_CASE(name) \
+	TEST(name) { ASSERT_EQ(0, refuse_case(_metadata, #name)); }
+
+REFUSE_CASE(refuse_global_layout)
+REFUSE_CASE(refuse_tls)
+REFUSE_CASE(refuse_init_value)
+REFUSE_CASE(refuse_global_const)
 
 /* The command says so, and exits 1, when nothing changed. */
 TEST(empty_patch_says_so)

@@ -1,0 +1,11 @@
+static const char *const names[] = { "zero", "one", "deux" };
+
+const char *name_of(int i)
+{
+	return names[i % 3];
+}
+
+int other(int x)
+{
+	return x + 3;
+}

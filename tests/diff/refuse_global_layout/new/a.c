@@ -1,0 +1,12 @@
+struct conn {
+	int fd;
+	int state;
+	long bytes;
+};
+
+struct conn table[4];
+
+int conn_state(int i)
+{
+	return table[i].state;
+}

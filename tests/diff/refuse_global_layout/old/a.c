@@ -1,0 +1,11 @@
+struct conn {
+	int fd;
+	int state;
+};
+
+struct conn table[4];
+
+int conn_state(int i)
+{
+	return table[i].state;
+}

@@ -1,0 +1,6 @@
+__thread int depth;
+
+int enter(void)
+{
+	return ++depth;
+}
