@@ -20,6 +20,9 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "emit.h"
+#include "hdp.h"
+#include "target.h"
 
 /*
  * Library code (linked into the unit tests without hdctl's main): one
@@ -46,6 +49,7 @@ struct obj_func {
 	Elf_Data *rela;		/* the section's SHT_RELA data, or NULL */
 	size_t nrela;
 	struct obj_func *twin;	/* its correlate in the other object */
+	size_t symidx;
 };
 
 struct obj {
@@ -168,6 +172,7 @@ static int obj_open(struct obj *o, const char *path)
 		}
 		if (load_func(o, &sym, name, &o->funcs[o->nfuncs]))
 			goto fail;
+		o->funcs[o->nfuncs].symidx = i;
 		o->nfuncs++;
 	}
 	return 0;
@@ -726,8 +731,378 @@ static int compare_data(struct obj *old, struct obj *new,
 	return 0;
 }
 
+/*
+ * Stage 4, include and emit: copy the changed and new functions into the
+ * patch with whatever they need that the target does not have (new
+ * data, string literals, changed static constants), and turn every
+ * other reference into an undefined symbol resolved in the target (its
+ * own functions and data: the state stays there) or in a shared library.
+ */
+struct incl {
+	struct obj *o;
+	struct obj *old;
+	const char *objname;	/* basename, to find file-local symbols */
+	struct hd_emit *em;
+	struct hd_target *tgt;
+	const struct hd_diff *changed;
+	size_t from;
+	long *secmap;		/* input section -> emitted, or -1 */
+	long *symmap;		/* input symbol -> emitted, or -1 */
+	size_t *work;		/* included sections still to relocate */
+	size_t nwork;
+	size_t shnum;
+};
+
+static bool in_patch(const struct incl *in, const char *name)
+{
+	size_t k;
+
+	for (k = in->from; k < in->changed->n; k++)
+		if (!strcmp(in->changed->funcs[k].name, name))
+			return true;
+	return false;
+}
+
+static long include_section(struct incl *in, size_t shndx)
+{
+	Elf_Scn *scn = elf_getscn(in->o->elf, shndx);
+	const char *name;
+	Elf_Data *d = NULL;
+	GElf_Shdr sh;
+
+	if (shndx >= in->shnum || !scn || !gelf_getshdr(scn, &sh)) {
+		diff_err("%s: section %zu unreadable", in->o->path, shndx);
+		return -1;
+	}
+	if (in->secmap[shndx] >= 0)
+		return in->secmap[shndx];
+	name = elf_strptr(in->o->elf, in->o->shstrndx, sh.sh_name);
+	if (sh.sh_type != SHT_NOBITS && !(d = elf_getdata(scn, NULL))) {
+		diff_err("%s: section %s unreadable", in->o->path,
+			 name ? name : "?");
+		return -1;
+	}
+	if ((sh.sh_type != SHT_PROGBITS && sh.sh_type != SHT_NOBITS) ||
+	    (sh.sh_flags & SHF_TLS)) {
+		diff_err("%s: section %s cannot be carried in a patch",
+			 in->o->path, name ? name : "?");
+		return -1;
+	}
+	in->secmap[shndx] = hd_emit_section(in->em, name ? name : "", sh.sh_type,
+					    sh.sh_flags & ~SHF_GROUP,
+					    sh.sh_addralign,
+					    d ? d->d_buf : NULL, sh.sh_size);
+	if (in->secmap[shndx] < 0)
+		return -1;
+	in->work[in->nwork++] = shndx;
+	return in->secmap[shndx];
+}
+
+/* A symbol the target must have: an undefined symbol resolved there. */
+static long target_sym(struct incl *in, const GElf_Sym *s, const char *name)
+{
+	bool local = GELF_ST_BIND(s->st_info) == STB_LOCAL;
+	GElf_Sym ts;
+	int r;
+
+	r = hd_target_lookup(in->tgt, name, sym_key_len(s, name), local,
+			     in->objname, &ts);
+	if (r < 0)
+		return -1;
+	if (!r) {
+		diff_err("%s: %s%s is not in the target %s: is it built from the old source?",
+			 in->o->path, local ? "static " : "", name, in->tgt->path);
+		return -1;
+	}
+	return hd_emit_undef(in->em, name, HDP_SYM_TARGET, ts.st_value);
+}
+
+/* The only object or function symbol at offset 0 of section @shndx. */
+static bool sole_symbol(struct obj *o, size_t shndx, int type, GElf_Sym *out,
+			const char **name)
+{
+	size_t i, n = 0;
+
+	for (i = 1; i < o->nsyms; i++) {
+		GElf_Sym s;
+
+		if (!gelf_getsym(o->symdata, i, &s) || s.st_shndx != shndx ||
+		    GELF_ST_TYPE(s.st_info) != type)
+			continue;
+		*out = s;
+		*name = elf_strptr(o->elf, o->strndx, s.st_name);
+		n++;
+	}
+	return n == 1 && !out->st_value && *name;
+}
+
+static long map_sym(struct incl *in, size_t idx, int64_t *addend);
+
+static long map_data(struct incl *in, size_t idx, const GElf_Sym *s,
+		     const char *name)
+{
+	struct obj_data nd, od;
+	size_t j;
+	int r;
+
+	if (GELF_ST_TYPE(s->st_info) == STT_TLS) {
+		diff_err("%s: patched code uses thread-local %s: not supported",
+			 in->o->path, name);
+		return -1;
+	}
+	r = get_data(in->o, idx, &nd);
+	if (r <= 0)
+		return -1;
+	for (j = 1; j < in->old->nsyms; j++) {
+		r = get_data(in->old, j, &od);
+		if (r < 0)
+			return -1;
+		if (!r || od.keylen != nd.keylen ||
+		    GELF_ST_BIND(od.sym.st_info) != GELF_ST_BIND(nd.sym.st_info) ||
+		    memcmp(od.name, nd.name, nd.keylen))
+			continue;
+		r = data_same(in->old, &od, in->o, &nd);
+		if (r < 0)
+			return -1;
+		/* Existing data: the target's own copy, current value. */
+		if (r || nd.writable)
+			return target_sym(in, s, name);
+		break;
+	}
+	/* New data, or a changed static constant: a copy in the patch. */
+	if (include_section(in, s->st_shndx) < 0)
+		return -1;
+	return hd_emit_defined(in->em, name, GELF_ST_BIND(s->st_info),
+			       GELF_ST_TYPE(s->st_info),
+			       in->secmap[s->st_shndx], s->st_value, s->st_size);
+}
+
+/* A reference through a section symbol or a label: by section. */
+static long map_section_ref(struct incl *in, const GElf_Sym *s,
+			    int64_t *addend)
+{
+	Elf_Scn *scn = elf_getscn(in->o->elf, s->st_shndx);
+	const char *name, *sname;
+	GElf_Shdr sh;
+	GElf_Sym only;
+	long sec;
+
+	if (!scn || !gelf_getshdr(scn, &sh))
+		return -1;
+	sname = elf_strptr(in->o->elf, in->o->shstrndx, sh.sh_name);
+	if (sh.sh_flags & SHF_EXECINSTR) {
+		/* -ffunction-sections: the section is one function. */
+		if (!sole_symbol(in->o, s->st_shndx, STT_FUNC, &only, &name)) {
+			diff_err("%s: reference into %s, which is not one function",
+				 in->o->path, sname ? sname : "?");
+			return -1;
+		}
+		if (!in_patch(in, name)) {
+			*addend += s->st_value;
+			return target_sym(in, &only, name);
+		}
+	} else if ((sh.sh_flags & SHF_WRITE) && !sec_relro(in->o, &sh)) {
+		size_t i;
+
+		if (!sole_symbol(in->o, s->st_shndx, STT_OBJECT, &only, &name) ||
+		    only.st_size != sh.sh_size) {
+			diff_err("%s: reference into %s, which is not one object: build with -fdata-sections",
+				 in->o->path, sname ? sname : "?");
+			return -1;
+		}
+		for (i = 1; i < in->o->nsyms; i++) {
+			GElf_Sym t;
+
+			if (gelf_getsym(in->o->symdata, i, &t) &&
+			    t.st_shndx == s->st_shndx &&
+			    GELF_ST_TYPE(t.st_info) == STT_OBJECT) {
+				*addend += s->st_value;
+				return map_sym(in, i, addend);
+			}
+		}
+		return -1;
+	}
+	sec = include_section(in, s->st_shndx);
+	if (sec < 0)
+		return -1;
+	*addend += s->st_value;
+	return hd_emit_secsym(in->em, sec);
+}
+
+static long map_sym(struct incl *in, size_t idx, int64_t *addend)
+{
+	const char *name;
+	GElf_Sym s;
+	long id;
+	int type;
+
+	if (!idx || idx >= in->o->nsyms || !gelf_getsym(in->o->symdata, idx, &s))
+		return -1;
+	type = GELF_ST_TYPE(s.st_info);
+	name = elf_strptr(in->o->elf, in->o->strndx, s.st_name);
+	if (!name)
+		return -1;
+	if (s.st_shndx != SHN_UNDEF && s.st_shndx < SHN_LORESERVE &&
+	    (type == STT_SECTION ||
+	     (GELF_ST_BIND(s.st_info) == STB_LOCAL && type == STT_NOTYPE) ||
+	     (GELF_ST_BIND(s.st_info) == STB_LOCAL && type == STT_OBJECT &&
+	      !get_data(in->o, idx, &(struct obj_data){ 0 }))))
+		return map_section_ref(in, &s, addend);
+	if (in->symmap[idx] >= 0)
+		return in->symmap[idx];
+	if (s.st_shndx == SHN_UNDEF) {
+		GElf_Sym ts;
+		int r = hd_target_lookup(in->tgt, name, strlen(name), false,
+					 in->objname, &ts);
+
+		if (r < 0)
+			return -1;
+		id = hd_emit_undef(in->em, name, r ? HDP_SYM_TARGET : HDP_SYM_SHLIB,
+				   r ? ts.st_value : 0);
+	} else if (s.st_shndx >= SHN_LORESERVE) {
+		diff_err("%s: symbol %s in a special section is not supported",
+			 in->o->path, name);
+		return -1;
+	} else if (type == STT_FUNC) {
+		if (!in_patch(in, name))
+			id = target_sym(in, &s, name);
+		else if (include_section(in, s.st_shndx) < 0)
+			id = -1;
+		else
+			id = hd_emit_defined(in->em, name, GELF_ST_BIND(s.st_info),
+					     STT_FUNC, in->secmap[s.st_shndx],
+					     s.st_value, s.st_size);
+	} else if (type == STT_OBJECT || type == STT_TLS) {
+		id = map_data(in, idx, &s, name);
+	} else {
+		diff_err("%s: reference to %s (symbol type %d) not understood",
+			 in->o->path, name, type);
+		return -1;
+	}
+	in->symmap[idx] = id;
+	return id;
+}
+
+/* Copy the relocations of included section @shndx, resolving symbols. */
+static int relocate_section(struct incl *in, size_t shndx)
+{
+	Elf_Data *rela;
+	size_t i, n;
+
+	rela = find_rela(in->o, shndx, &n);
+	for (i = 0; i < n; i++) {
+		GElf_Rela r;
+		int64_t addend;
+		long sym;
+
+		if (!rela || !gelf_getrela(rela, i, &r))
+			return -1;
+		if (!reloc_width(GELF_R_TYPE(r.r_info)) ||
+		    GELF_R_TYPE(r.r_info) == R_X86_64_TPOFF32 ||
+		    GELF_R_TYPE(r.r_info) == R_X86_64_GOTTPOFF ||
+		    GELF_R_TYPE(r.r_info) == R_X86_64_TLSGD ||
+		    GELF_R_TYPE(r.r_info) == R_X86_64_TLSLD ||
+		    GELF_R_TYPE(r.r_info) == R_X86_64_DTPOFF32) {
+			diff_err("%s: relocation type %u in a patched section is not supported",
+				 in->o->path, (unsigned int)GELF_R_TYPE(r.r_info));
+			return -1;
+		}
+		addend = r.r_addend;
+		sym = map_sym(in, GELF_R_SYM(r.r_info), &addend);
+		if (sym < 0 || hd_emit_rela(in->em, in->secmap[shndx], r.r_offset,
+					    GELF_R_TYPE(r.r_info), addend, sym))
+			return -1;
+	}
+	return 0;
+}
+
+static int add_func(struct incl *in, const struct hd_func_change *c)
+{
+	const struct obj_func *nf = NULL;
+	const uint8_t *bytes;
+	int64_t addend = 0;
+	GElf_Sym ts;
+	size_t i;
+	long sym;
+	int r;
+
+	for (i = 0; i < in->o->nfuncs && !nf; i++)
+		if (!strcmp(in->o->funcs[i].name, c->name))
+			nf = &in->o->funcs[i];
+	if (!nf)
+		return -1;
+	sym = map_sym(in, nf->symidx, &addend);
+	if (sym < 0)
+		return -1;
+	if (c->status == HD_FUNC_NEW)
+		return hd_emit_func(in->em, sym, HDP_FUNC_NEW, c->name, 0, 0, 0);
+	r = hd_target_lookup(in->tgt, c->name, strlen(c->name),
+			     GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,
+			     in->objname, &ts);
+	if (r <= 0) {
+		if (!r)
+			diff_err("%s: %s is not in the target %s", in->o->path,
+				 c->name, in->tgt->path);
+		return -1;
+	}
+	if (ts.st_size != nf->twin->sym.st_size) {
+		diff_err("%s: %s is %llu bytes in the target but %llu in the old build: is the target built from the old source?",
+			 in->o->path, c->name, (unsigned long long)ts.st_size,
+			 (unsigned long long)nf->twin->sym.st_size);
+		return -1;
+	}
+	bytes = hd_target_bytes(in->tgt, ts.st_value, ts.st_size);
+	if (!bytes) {
+		diff_err("%s: %s: its bytes are not in the target file",
+			 in->tgt->path, c->name);
+		return -1;
+	}
+	return hd_emit_func(in->em, sym, 0, c->name, ts.st_value, ts.st_size,
+			    hdp_hash(bytes, ts.st_size));
+}
+
+static int include_and_emit(struct obj *old, struct obj *new,
+			    const struct hd_diff *changed, size_t from,
+			    struct hd_emit *em, struct hd_target *tgt)
+{
+	struct incl in = { .o = new, .old = old, .em = em, .tgt = tgt,
+			   .changed = changed, .from = from };
+	const char *slash = strrchr(new->path, '/');
+	size_t i;
+	int ret = -1;
+
+	in.objname = slash ? slash + 1 : new->path;
+	if (elf_getshdrnum(new->elf, &in.shnum))
+		return -1;
+	in.secmap = malloc(in.shnum * sizeof(*in.secmap));
+	in.symmap = malloc(new->nsyms * sizeof(*in.symmap));
+	in.work = malloc(in.shnum * sizeof(*in.work));
+	if (!in.secmap || !in.symmap || !in.work) {
+		diff_err("out of memory");
+		goto out;
+	}
+	for (i = 0; i < in.shnum; i++)
+		in.secmap[i] = -1;
+	for (i = 0; i < new->nsyms; i++)
+		in.symmap[i] = -1;
+	for (i = from; i < changed->n; i++)
+		if (add_func(&in, &changed->funcs[i]))
+			goto out;
+	/* Relocating an included section may include more. */
+	for (i = 0; i < in.nwork; i++)
+		if (relocate_section(&in, in.work[i]))
+			goto out;
+	ret = 0;
+out:
+	free(in.secmap);
+	free(in.symmap);
+	free(in.work);
+	return ret;
+}
+
 int hd_diff_objects(const char *old_path, const char *new_path,
-		    struct hd_diff *out, FILE *explain)
+		    struct hd_diff *out, FILE *explain, struct hd_emit *em,
+		    struct hd_target *tgt)
 {
 	struct obj old, new;
 	size_t i, from = out->n;
@@ -773,6 +1148,8 @@ int hd_diff_objects(const char *old_path, const char *new_path,
 			free(why);
 	}
 	if (compare_data(&old, &new, out, from, explain))
+		goto close_new;
+	if (em && include_and_emit(&old, &new, out, from, em, tgt))
 		goto close_new;
 	for (i = 0; explain && i < old.nfuncs; i++)
 		if (!old.funcs[i].twin)

@@ -2,7 +2,7 @@
 /*
  * hdctl diff: which functions changed between two builds of one object.
  * Stages over an in-memory model of both objects: open, correlate,
- * compare.  (Include and emit into a .hdp come on top of this.)
+ * compare, include, emit (emit.c writes the .hdp).
  */
 #ifndef HD_DIFF_H
 #define HD_DIFF_H
@@ -33,8 +33,15 @@ struct hd_diff {
  * Returns 0, or -1 after one line on stderr naming what failed.
  * With @explain, every decision is written there.
  */
+struct hd_emit;
+struct hd_target;
+
+/*
+ * With @em (and its @tgt), also include the changes in the patch model.
+ */
 int hd_diff_objects(const char *old_path, const char *new_path,
-		    struct hd_diff *out, FILE *explain);
+		    struct hd_diff *out, FILE *explain, struct hd_emit *em,
+		    struct hd_target *tgt);
 void hd_diff_free(struct hd_diff *d);
 
 #endif /* HD_DIFF_H */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hdctl diff OLD.o... NEW.o...: the functions whose code changed between
- * two builds, objects matched by file name.  Writing the .hdp is not
- * done yet; this prints the set (--explain: and why each is in it).
+ * hdctl diff OLD.o... NEW.o... [--target BINARY -o FILE.hdp]: the
+ * functions whose code changed between two builds, objects matched by
+ * file name, and with -o the patch that carries them.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,16 +10,22 @@
 #include <string.h>
 
 #include "diff.h"
+#include "emit.h"
+#include "target.h"
 #include "hdctl.h"
 
 void usage_diff(void)
 {
-	printf("Usage: hdctl [-j] diff [--explain] OLD.o... NEW.o...\n"
-	       "Compare two builds of the same objects (-ffunction-sections),\n"
-	       "matched by file name: the first half of the arguments is the\n"
-	       "old build, the second half the new.  Prints each changed or\n"
-	       "new function.  Exits 0 with changes, 1 when nothing changed\n"
-	       "or on error.\n");
+	printf("Usage: hdctl [-j] diff [--explain] [--target BINARY -o FILE.hdp]\n"
+	       "                  OLD.o... NEW.o...\n"
+	       "Compare two builds of the same objects (built with\n"
+	       "-ffunction-sections -fdata-sections), matched by file name: the\n"
+	       "first half of the arguments is the old build, the second half\n"
+	       "the new.  Prints each changed or new function; --explain says\n"
+	       "why, on stderr.  With -o, writes the patch for BINARY, the\n"
+	       "running build of the old source (see hdctl info).  Exits 0 with\n"
+	       "changes, 1 when nothing changed, a change is refused, or on\n"
+	       "error.\n");
 }
 
 static const char *base(const char *p)
@@ -33,18 +39,36 @@ int cmd_diff(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "explain", no_argument, NULL, 'e' },
+		{ "target", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
 		{ 0 }
 	};
+	const char *target = NULL, *output = NULL;
+	struct hd_target tgt = { .fd = -1, .symfd = -1 };
+	struct hd_emit *em = NULL;
 	struct hd_diff d = { 0 };
 	bool explain = false;
 	int c, i, j, half, ret = HD_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "e", opts, NULL)) != -1) {
-		if (c != 'e') {
+	while ((c = getopt_long(argc, argv, "et:o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			explain = true;
+			break;
+		case 't':
+			target = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		default:
 			usage_diff();
 			return HD_EXIT_USAGE;
 		}
-		explain = true;
+	}
+	if (!target != !output) {
+		hd_err("diff: --target and -o go together; try 'hdctl help diff'");
+		return HD_EXIT_USAGE;
 	}
 	argc -= optind;
 	argv += optind;
@@ -53,6 +77,20 @@ int cmd_diff(int argc, char **argv)
 		return HD_EXIT_USAGE;
 	}
 	half = argc / 2;
+	if (target) {
+		if (hd_target_open(&tgt, target))
+			return HD_EXIT_FAIL;
+		char *abs = realpath(target, NULL);
+
+		/* The path apply and people will look for: absolute. */
+		em = hd_emit_new(tgt.build_id, tgt.build_id_len,
+				 abs ? abs : target);
+		free(abs);
+		if (!em) {
+			hd_err("out of memory");
+			goto out;
+		}
+	}
 	for (i = 0; i < half; i++) {
 		for (j = half; j < argc; j++)
 			if (!strcmp(base(argv[i]), base(argv[j])))
@@ -62,7 +100,7 @@ int cmd_diff(int argc, char **argv)
 			goto out;
 		}
 		if (hd_diff_objects(argv[i], argv[j], &d,
-				    explain ? stderr : NULL))
+				    explain ? stderr : NULL, em, &tgt))
 			goto out;
 	}
 	if (hd_opts.json) {
@@ -83,11 +121,17 @@ int cmd_diff(int argc, char **argv)
 			printf("%s %s\n", d.funcs[i].status == HD_FUNC_NEW ?
 			       "new" : "changed", d.funcs[i].name);
 	}
-	if (!d.n)
+	if (!d.n) {
 		hd_err("no function changed: nothing to patch");
-	else
-		ret = HD_EXIT_OK;
+		goto out;
+	}
+	if (em && hd_emit_write(em, output))
+		goto out;
+	ret = HD_EXIT_OK;
 out:
+	hd_emit_free(em);
+	if (target)
+		hd_target_close(&tgt);
 	hd_diff_free(&d);
 	return ret;
 }

@@ -16,6 +16,8 @@ struct hd_opts hd_opts;
 static const struct hd_cmd hd_cmds[] = {
 	{ "diff", cmd_diff, usage_diff,
 	  "list the functions changed between two builds" },
+	{ "info", cmd_info, usage_info,
+	  "check a .hdp patch file and show what it holds" },
 	{ "version", cmd_version, usage_version,
 	  "show hdctl's version and the module's ABI" },
 };

@@ -36,6 +36,8 @@ int hd_dev_open(void);
 /* Commands. */
 int cmd_diff(int argc, char **argv);
 void usage_diff(void);
+int cmd_info(int argc, char **argv);
+void usage_info(void);
 int cmd_version(int argc, char **argv);
 void usage_version(void);
 

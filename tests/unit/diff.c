@@ -92,7 +92,7 @@ static int diff_case(struct __test_metadata *_metadata, const char *c,
 			continue;
 		snprintf(op, sizeof(op), "%s/old/%s", dir, de->d_name);
 		snprintf(np, sizeof(np), "%s/new/%s", dir, de->d_name);
-		if (hd_diff_objects(op, np, &res, NULL)) {
+		if (hd_diff_objects(op, np, &res, NULL, NULL, NULL)) {
 			TH_LOG("%s %s-%s: diff of %s failed", c, cc, opt, de->d_name);
 			bad++;
 			continue;

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The running build a patch is made for: its build-id, its symbols (from
+ * its .symtab or its debug file under /usr/lib/debug/.build-id/) and the
+ * bytes of its functions.
+ */
+#ifndef HD_TARGET_H
+#define HD_TARGET_H
+
+#include <gelf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hd_target {
+	const char *path;
+	int fd, symfd;
+	Elf *elf;		/* the binary itself */
+	Elf *symelf;		/* where .symtab is: elf or the debug file */
+	Elf_Data *symdata;
+	size_t nsyms;
+	size_t strndx;
+	uint8_t build_id[64];
+	size_t build_id_len;
+};
+
+/* 0, or -1 after a message on stderr. */
+int hd_target_open(struct hd_target *t, const char *path);
+void hd_target_close(struct hd_target *t);
+
+/*
+ * Find @name (its first @keylen bytes, then optionally ".N") in the
+ * target.  @local: a file-local symbol, looked for among the symbols of
+ * the source file @obj (an object name like "a.o"); otherwise a global.
+ * Returns 1 and *@out, 0 when not there, -1 (message on stderr) when
+ * ambiguous.
+ */
+int hd_target_lookup(struct hd_target *t, const char *name, size_t keylen,
+		     bool local, const char *obj, GElf_Sym *out);
+
+/* The file bytes at link-time address @addr, or NULL. */
+const uint8_t *hd_target_bytes(struct hd_target *t, uint64_t addr,
+			       uint64_t size);
+
+#endif /* HD_TARGET_H */
