@@ -64,6 +64,50 @@ $(BUILD)/unit/%: tests/unit/%.c hdctl $(wildcard tests/lib/*.h)
 		-o $@ $< userspace/libhdctl.a \
 		$$(pkg-config --libs libelf libdw json-c) $(TEST_LIBS)
 
+# The same unit tests built with ASan and UBSan, linked with hdctl's
+# sources compiled alongside (userspace's own objects stay untouched).
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+UNITS_SAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-san/%,$(UNIT_SRCS))
+USER_LIB_SRCS = $(filter-out userspace/hdctl.c,$(wildcard userspace/*.c))
+
+units-san: $(UNITS_SAN)
+	@for t in $(UNITS_SAN); do $$t || exit 1; done
+
+$(BUILD)/unit-san/%: tests/unit/%.c $(USER_LIB_SRCS) $(wildcard userspace/*.h) hdctl
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN_FLAGS) -O1 -I$(KTOOLS)/tools/testing/selftests \
+		-Iuserspace -o $@ $< $(USER_LIB_SRCS) \
+		$$(pkg-config --libs libelf libdw json-c) $(TEST_LIBS)
+
+# libFuzzer on the .hdp reader (clang), seeded with the diff cases'
+# patches.  "make fuzz" runs FUZZ_TIME seconds (default 600); fuzz-smoke
+# 30 s, for make check.  Crashes land in $(BUILD)/fuzz/.
+FUZZ_TIME ?= 600
+FUZZ := $(BUILD)/fuzz/hdp_fuzz
+
+$(FUZZ): tests/fuzz/hdp_fuzz.c userspace/hdp.c userspace/hdp.h
+	@mkdir -p $(@D)
+	clang -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+		-fsanitize=fuzzer,address,undefined -Iuserspace -o $@ \
+		tests/fuzz/hdp_fuzz.c userspace/hdp.c -lelf
+
+$(BUILD)/fuzz/seeds/.done: tests/fuzz/make-seeds $(wildcard tests/diff/*/*/*.c) | hdctl
+	tests/fuzz/make-seeds $(@D)
+	@touch $@
+
+fuzz-run: $(FUZZ) $(BUILD)/fuzz/seeds/.done
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZ) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 \
+		$(BUILD)/fuzz/corpus $(BUILD)/fuzz/seeds
+
+fuzz:
+	$(MAKE) fuzz-run
+
+fuzz-smoke:
+	$(MAKE) fuzz-run FUZZ_TIME=30
+
 deps:
 	scripts/install-deps
 	scripts/kernel-tools >/dev/null
@@ -114,4 +158,5 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf $(BUILD)
 
-.PHONY: all module hdctl selftests live units deps check demo lint install clean
+.PHONY: all module hdctl selftests live units units-san fuzz fuzz-run fuzz-smoke \
+	deps check demo lint install clean
