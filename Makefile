@@ -64,20 +64,29 @@ $(BUILD)/unit/%: tests/unit/%.c hdctl $(wildcard tests/lib/*.h)
 		-o $@ $< userspace/libhdctl.a \
 		$$(pkg-config --libs libelf libdw json-c) $(TEST_LIBS)
 
-# The same unit tests built with ASan and UBSan, linked with hdctl's
-# sources compiled alongside (userspace's own objects stay untouched).
+# The same unit tests built with ASan and UBSan, linked with a sanitized
+# copy of libhdctl.a built here (userspace's own objects stay untouched).
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 UNITS_SAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-san/%,$(UNIT_SRCS))
 USER_LIB_SRCS = $(filter-out userspace/hdctl.c,$(wildcard userspace/*.c))
+SAN_LIB := $(BUILD)/unit-san/libhdctl.a
 
 units-san: $(UNITS_SAN)
-	@for t in $(UNITS_SAN); do $$t || exit 1; done
+	@rc=0; for t in $(UNITS_SAN); do $$t || rc=1; done; exit $$rc
 
-$(BUILD)/unit-san/%: tests/unit/%.c $(USER_LIB_SRCS) $(wildcard userspace/*.h) hdctl
+$(BUILD)/unit-san/obj/%.o: userspace/%.c $(wildcard userspace/*.h)
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -D_GNU_SOURCE -Iinclude/uapi $(SAN_FLAGS) -c -o $@ $<
+
+$(SAN_LIB): $(patsubst userspace/%.c,$(BUILD)/unit-san/obj/%.o,$(USER_LIB_SRCS))
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/unit-san/%: tests/unit/%.c $(SAN_LIB) hdctl $(wildcard tests/lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(SAN_FLAGS) -O1 -I$(KTOOLS)/tools/testing/selftests \
-		-Iuserspace -o $@ $< $(USER_LIB_SRCS) \
+		-Iuserspace -o $@ $< $(SAN_LIB) \
 		$$(pkg-config --libs libelf libdw json-c) $(TEST_LIBS)
 
 # libFuzzer on the .hdp reader (clang), seeded with the diff cases'

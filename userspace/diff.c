@@ -416,8 +416,10 @@ static int compare_func(struct obj *old, struct obj_func *of,
 		ret = asprintf(why, "%zu relocations -> %zu", on, nn) < 0 ? -1 : 1;
 		goto out;
 	}
-	qsort(or, on, sizeof(*or), by_offset);
-	qsort(nr, nn, sizeof(*nr), by_offset);
+	if (nn) {
+		qsort(or, on, sizeof(*or), by_offset);
+		qsort(nr, nn, sizeof(*nr), by_offset);
+	}
 	mask = calloc(1, nf->sym.st_size + 1);
 	if (!mask) {
 		diff_err("out of memory");
