@@ -97,7 +97,8 @@ static int load_func(struct obj *o, const GElf_Sym *sym, const char *name,
 	Elf_Data *data;
 	GElf_Shdr sh;
 
-	if (!scn || !gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL))) {
+	data = scn ? elf_getdata(scn, NULL) : NULL;
+	if (!data || !gelf_getshdr(scn, &sh)) {
 		diff_err("%s: function %s: cannot read its section", o->path, name);
 		return -1;
 	}
@@ -146,7 +147,8 @@ static int obj_open(struct obj *o, const char *path)
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
 			break;
 	}
-	if (!scn || !sh.sh_entsize || !(o->symdata = elf_getdata(scn, NULL))) {
+	o->symdata = scn ? elf_getdata(scn, NULL) : NULL;
+	if (!o->symdata || !sh.sh_entsize) {
 		diff_err("%s: no symbol table", path);
 		goto fail;
 	}
@@ -779,7 +781,9 @@ static long include_section(struct incl *in, size_t shndx)
 	if (in->secmap[shndx] >= 0)
 		return in->secmap[shndx];
 	name = elf_strptr(in->o->elf, in->o->shstrndx, sh.sh_name);
-	if (sh.sh_type != SHT_NOBITS && !(d = elf_getdata(scn, NULL))) {
+	if (sh.sh_type != SHT_NOBITS)
+		d = elf_getdata(scn, NULL);
+	if (sh.sh_type != SHT_NOBITS && !d) {
 		diff_err("%s: section %s unreadable", in->o->path,
 			 name ? name : "?");
 		return -1;

@@ -263,10 +263,10 @@ static size_t new_scn(Elf *elf, struct strbuf *shstr, const char *name,
 		      GElf_Shdr *sh, void *buf, size_t size, Elf_Type t)
 {
 	Elf_Scn *scn = elf_newscn(elf);
-	Elf_Data *d;
+	Elf_Data *d = scn ? elf_newdata(scn) : NULL;
 	long off = strbuf_add(shstr, name);
 
-	if (!scn || off < 0 || !(d = elf_newdata(scn)))
+	if (!d || off < 0)
 		return 0;
 	d->d_buf = buf;
 	d->d_size = size;
@@ -445,7 +445,8 @@ static int write_elf(struct hd_emit *em, Elf *elf, struct wbufs *w)
 		return -1;
 	/* .symtab: filled through gelf_update_sym, after its names. */
 	symscn = elf_newscn(elf);
-	if (!symscn || !(symdata = elf_newdata(symscn)))
+	symdata = symscn ? elf_newdata(symscn) : NULL;
+	if (!symdata)
 		return -1;
 	symdata->d_type = ELF_T_SYM;
 	symdata->d_size = nsym * sizeof(Elf64_Sym);

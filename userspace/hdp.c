@@ -224,8 +224,9 @@ static int check_symtab(struct ctx *c, size_t symtab, struct hdp_file *f,
 	    sh.sh_size % sizeof(Elf64_Sym) || !sh.sh_size)
 		return bad(c, "symbol table: bad geometry");
 	str = elf_getscn(c->elf, sh.sh_link);
-	if (!str || !gelf_getshdr(str, &ssh) || ssh.sh_type != SHT_STRTAB ||
-	    !(sd = elf_getdata(str, NULL)) || !sd->d_size ||
+	sd = str ? elf_getdata(str, NULL) : NULL;
+	if (!sd || !gelf_getshdr(str, &ssh) || ssh.sh_type != SHT_STRTAB ||
+	    !sd->d_size ||
 	    ((const char *)sd->d_buf)[sd->d_size - 1])
 		return bad(c, "symbol table: bad string table");
 	*symdata = elf_getdata(scn, NULL);
@@ -243,8 +244,9 @@ static int check_symtab(struct ctx *c, size_t symtab, struct hdp_file *f,
 			return bad(c, "symbol %zu: name out of range", i);
 		if (s.st_shndx == SHN_UNDEF || s.st_shndx == SHN_ABS)
 			continue;
-		if (s.st_shndx >= c->shnum || !(in = elf_getscn(c->elf, s.st_shndx)) ||
-		    !gelf_getshdr(in, &ish))
+		in = s.st_shndx < c->shnum ? elf_getscn(c->elf, s.st_shndx) :
+					     NULL;
+		if (!in || !gelf_getshdr(in, &ish))
 			return bad(c, "symbol %s: section %u out of range",
 				   hdp_sym_name(f, i), s.st_shndx);
 		if (s.st_value > ish.sh_size || s.st_size > ish.sh_size - s.st_value)
@@ -270,9 +272,9 @@ static int check_funcs(struct ctx *c, struct hdp_file *f, Elf_Data *symdata)
 			return bad(c, "function %zu: unknown flags", i);
 		if (!hdp_str(f, fn->old_name))
 			return bad(c, "function %zu: name out of range", i);
-		if (GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-		    s.st_shndx == SHN_UNDEF || s.st_shndx >= c->shnum ||
-		    !(scn = elf_getscn(c->elf, s.st_shndx)) ||
+		scn = s.st_shndx != SHN_UNDEF && s.st_shndx < c->shnum ?
+		      elf_getscn(c->elf, s.st_shndx) : NULL;
+		if (GELF_ST_TYPE(s.st_info) != STT_FUNC || !scn ||
 		    !gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR))
 			return bad(c, "function %s: new code is not a defined function",
 				   hdp_str(f, fn->old_name));
@@ -345,11 +347,11 @@ static int check_relas(struct ctx *c, struct hdp_file *f, size_t symtab,
 			return bad(c, "SHT_REL section: only RELA is used");
 		if (sh.sh_type != SHT_RELA)
 			continue;
+		to = sh.sh_info && sh.sh_info < c->shnum ?
+		     elf_getscn(c->elf, sh.sh_info) : NULL;
 		if (sh.sh_entsize != sizeof(Elf64_Rela) ||
 		    sh.sh_size % sizeof(Elf64_Rela) || sh.sh_link != symtab ||
-		    !sh.sh_info || sh.sh_info >= c->shnum ||
-		    !(to = elf_getscn(c->elf, sh.sh_info)) ||
-		    !gelf_getshdr(to, &tsh) || tsh.sh_type != SHT_PROGBITS)
+		    !to || !gelf_getshdr(to, &tsh) || tsh.sh_type != SHT_PROGBITS)
 			return bad(c, "relocation section %zu: bad geometry",
 				   elf_ndxscn(scn));
 		d = elf_getdata(scn, NULL);
