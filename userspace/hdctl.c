@@ -15,7 +15,7 @@ struct hd_opts hd_opts;
 
 static const struct hd_cmd hd_cmds[] = {
 	{ "diff", cmd_diff, usage_diff,
-	  "list the functions changed between two builds" },
+	  "the functions changed between two builds, as a .hdp patch" },
 	{ "info", cmd_info, usage_info,
 	  "check a .hdp patch file and show what it holds" },
 	{ "version", cmd_version, usage_version,
