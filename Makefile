@@ -124,6 +124,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) selftests units
+	$(MAKE) fuzz-smoke
 	scripts/run-tests
 
 demo: deps

@@ -18,6 +18,10 @@ static const struct hd_cmd hd_cmds[] = {
 	  "the functions changed between two builds, as a .hdp patch" },
 	{ "info", cmd_info, usage_info,
 	  "check a .hdp patch file and show what it holds" },
+	{ "list", cmd_list, usage_list,
+	  "list the patches applied to processes" },
+	{ "revert", cmd_revert, usage_revert,
+	  "undo the most recent patch (or all) of a process" },
 	{ "version", cmd_version, usage_version,
 	  "show hdctl's version and the module's ABI" },
 };

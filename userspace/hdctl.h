@@ -36,9 +36,13 @@ int hd_dev_open(void);
 /* Commands. */
 int cmd_diff(int argc, char **argv);
 void usage_diff(void);
-int cmd_info(int argc, char **argv);
-void usage_info(void);
 int cmd_version(int argc, char **argv);
 void usage_version(void);
+int cmd_info(int argc, char **argv);
+void usage_info(void);
+int cmd_list(int argc, char **argv);
+void usage_list(void);
+int cmd_revert(int argc, char **argv);
+void usage_revert(void);
 
 #endif /* HDCTL_H */

@@ -418,3 +418,24 @@ void hd_build_id_hex(const uint8_t *id, size_t len, char *buf)
 		sprintf(buf + 2 * i, "%02x", id[i]);
 	buf[2 * len] = '\0';
 }
+
+const char *hd_proc_symbolize(const struct hd_proc *proc, uint64_t addr,
+			      char *buf, size_t len)
+{
+	Dwfl_Module *mod = proc->dwfl ? dwfl_addrmodule(proc->dwfl, addr) :
+					NULL;
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	const char *name = NULL;
+
+	if (mod)
+		name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL,
+					    NULL);
+	if (!name)
+		snprintf(buf, len, "%#llx", (unsigned long long)addr);
+	else if (off)
+		snprintf(buf, len, "%s+%#llx", name, (unsigned long long)off);
+	else
+		snprintf(buf, len, "%s", name);
+	return buf;
+}

@@ -61,6 +61,10 @@ int hd_proc_dynamic_symbol(const struct hd_proc *proc,
 			   const char *version, uint64_t *addr,
 			   const struct hd_object **where);
 
+/* "name", "name+0x10" or "0x7f..." for an address in the process. */
+const char *hd_proc_symbolize(const struct hd_proc *proc, uint64_t addr,
+			      char *buf, size_t len);
+
 /* printf-style hex of a build-id into @buf (2 * len + 1 bytes). */
 void hd_build_id_hex(const uint8_t *id, size_t len, char *buf);
 

@@ -16,6 +16,9 @@ static const struct {
 	const char *name;
 } features[] = {
 	{ HD_FEATURE_VERSION, "version" },
+	{ HD_FEATURE_APPLY, "apply" },
+	{ HD_FEATURE_REVERT, "revert" },
+	{ HD_FEATURE_LIST, "list" },
 };
 
 void usage_version(void)

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Requests to the module (HD_IOC_APPLY, HD_IOC_REVERT, HD_IOC_LIST) and
+ * the explanation of every refusal it can give.
+ */
+#ifndef HD_KAPI_H
+#define HD_KAPI_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <linux/hotdeploy.h>
+
+/* One ioctl; 0 or -errno. */
+int hd_kernel_apply(int fd, struct hd_apply *a);
+int hd_kernel_revert(int fd, struct hd_revert *r);
+
+/*
+ * The patches applied to @pid, oldest first, and all their redirects.
+ * Returns 0 (*np may be 0) or -errno; the arrays are malloc'ed.
+ */
+int hd_kernel_list(int fd, pid_t pid, struct hd_patch_info **patches,
+		   __u32 *np, struct hd_func_info **funcs, __u32 *nf);
+
+/* What a refusal means and what to do, as one line (no "hdctl: "). */
+struct hd_refusal {
+	const char *op;		/* "apply" or "revert" */
+	pid_t pid;
+	int err;		/* the ioctl's -errno */
+	__u32 reason;		/* enum hd_fail */
+	__u32 tid;
+	const char *func;	/* name of the function concerned, or NULL */
+	__u32 attempts;
+	__u32 delay_ms;
+	__u32 timeout_ms;
+};
+
+void hd_explain(const struct hd_refusal *r, char *buf, size_t len);
+
+#endif /* HD_KAPI_H */

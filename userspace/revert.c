@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/* hdctl revert: undo the most recent patch of a process, one or all. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hdctl.h"
+#include "kapi.h"
+#include "procobj.h"
+
+void usage_revert(void)
+{
+	printf("Usage: hdctl [-j] revert --pid PID [--patch ID | --all]\n"
+	       "                    [--retries N] [--retry-delay MS] [--timeout MS]\n"
+	       "Restore the original code of process PID: its most recent patch,\n"
+	       "patch ID (which must be the most recent: patches stack), or all of\n"
+	       "them, newest first.  Like apply, it stops the process for\n"
+	       "microseconds and refuses while a thread runs the code to remove.\n");
+}
+
+/* The name of redirect @index of patch @id (0: the newest) in @pid. */
+static const char *redirect_name(int fd, pid_t pid, __u64 id, __u32 index,
+				 char *buf, size_t len)
+{
+	struct hd_patch_info *p;
+	struct hd_func_info *f;
+	struct hd_proc proc;
+	__u32 np, nf, i, k = 0;
+	const char *name = NULL;
+
+	if (hd_kernel_list(fd, pid, &p, &np, &f, &nf))
+		return NULL;
+	for (i = 0; i < np; i++) {
+		if ((id && p[i].patch_id == id) || (!id && i == np - 1)) {
+			if (index < p[i].nr_funcs && k + index < nf &&
+			    !hd_proc_open(pid, &proc)) {
+				name = hd_proc_symbolize(&proc,
+							 f[k + index].old_addr,
+							 buf, len);
+				hd_proc_close(&proc);
+			}
+			break;
+		}
+		k += p[i].nr_funcs;
+	}
+	free(p);
+	free(f);
+	return name;
+}
+
+int cmd_revert(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "patch", required_argument, NULL, 'i' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "retries", required_argument, NULL, 'r' },
+		{ "retry-delay", required_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ 0 }
+	};
+	struct hd_revert base = { 0 };
+	struct json_object *arr = NULL;
+	int fd, c, all = 0, count = 0, ret;
+	pid_t pid = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pid = atoi(optarg);
+			break;
+		case 'i':
+			base.patch_id = strtoull(optarg, NULL, 0);
+			if (!base.patch_id)
+				goto usage;
+			break;
+		case 'a':
+			all = 1;
+			break;
+		case 'r':
+			base.attempts = atoi(optarg) + 1;
+			break;
+		case 'd':
+			base.retry_delay_ms = atoi(optarg);
+			break;
+		case 't':
+			base.timeout_ms = atoi(optarg);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (pid <= 0 || optind != argc || (all && base.patch_id))
+		goto usage;
+
+	fd = hd_dev_open();
+	if (fd < 0)
+		return HD_EXIT_FAIL;
+	if (hd_opts.json)
+		arr = json_object_new_array();
+	do {
+		struct hd_revert r = base;
+		struct hd_refusal why = {
+			.op = "revert", .pid = pid,
+		};
+		char msg[512], name[256];
+
+		r.pid = pid;
+		ret = hd_kernel_revert(fd, &r);
+		if (ret == -ENOENT && all && count)
+			break;	/* nothing left */
+		if (ret) {
+			why.err = ret;
+			why.reason = r.fail_reason;
+			why.tid = r.fail_tid;
+			why.attempts = r.attempts_made;
+			why.delay_ms = r.retry_delay_ms ?: 100;
+			why.timeout_ms = r.timeout_ms ?: 2000;
+			if (r.fail_func != ~0U)
+				why.func = redirect_name(fd, pid, base.patch_id,
+							 r.fail_func, name,
+							 sizeof(name));
+			hd_explain(&why, msg, sizeof(msg));
+			hd_err("%s", msg);
+			break;
+		}
+		count++;
+		if (arr) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "pid", json_object_new_int(pid));
+			json_object_object_add(o, "patch",
+					       json_object_new_int64(r.reverted_id));
+			json_object_object_add(o, "threads",
+					       json_object_new_int(r.nr_threads));
+			json_object_object_add(o, "pause_ns",
+					       json_object_new_int64(r.timing.pause_ns));
+			json_object_array_add(arr, o);
+		} else {
+			printf("reverted patch %llu of pid %d (%u threads paused %.1f µs)\n",
+			       (unsigned long long)r.reverted_id, (int)pid,
+			       r.nr_threads, r.timing.pause_ns / 1000.0);
+		}
+	} while (all);
+	close(fd);
+	if (arr)
+		hd_json_print(arr);
+	return ret && !(ret == -ENOENT && all && count) ? HD_EXIT_FAIL :
+							  HD_EXIT_OK;
+usage:
+	usage_revert();
+	return HD_EXIT_USAGE;
+}
