@@ -141,6 +141,10 @@ CHECKPATCH_USER_IGNORE := $(CHECKPATCH_USER_IGNORE),MACRO_ARG_REUSE
 # libelf's and libdw's own type names (GElf_Sym, Dwfl_Module), BIT_ULL, and
 # the volatile sig_atomic_t that C requires of a flag set by a handler.
 CHECKPATCH_USER_IGNORE := $(CHECKPATCH_USER_IGNORE),CAMELCASE,BIT_MACRO,VOLATILE
+# Tests also build shell command lines in long, split strings, and define
+# TEST() cases through macros, as kselftest suites do.
+CHECKPATCH_TEST_IGNORE := $(CHECKPATCH_USER_IGNORE),COMPLEX_MACRO,SPLIT_STRING
+CHECKPATCH_TEST_IGNORE := $(CHECKPATCH_TEST_IGNORE),LONG_LINE_STRING,REPEATED_WORD
 
 KMOD_SRCS = $(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
 
@@ -152,8 +156,10 @@ lint: deps
 	$(KTOOLS)/scripts/checkpatch.pl --strict --no-tree --quiet \
 		-f $(KMOD_SRCS) include/uapi/linux/*.h
 	$(KTOOLS)/scripts/checkpatch.pl --strict --no-tree --quiet \
-		--ignore $(CHECKPATCH_USER_IGNORE) \
-		-f $(wildcard userspace/*.[ch] tests/*/*.[ch] tests/*/*/*.[ch])
+		--ignore $(CHECKPATCH_USER_IGNORE) -f $(wildcard userspace/*.[ch])
+	$(KTOOLS)/scripts/checkpatch.pl --strict --no-tree --quiet \
+		--ignore $(CHECKPATCH_TEST_IGNORE) \
+		-f $(wildcard tests/*/*.[ch] tests/*/*/*.[ch])
 	$(MAKE) -C userspace clean
 	$(MAKE) -C userspace
 	$(MAKE) selftests units

@@ -240,7 +240,6 @@ static size_t sym_key_len(const GElf_Sym *sym, const char *name)
 	return strlen(name);
 }
 
-
 /*
  * What a relocation refers to, as something comparable across builds:
  * a symbol's name without the ".N" the compiler numbers static locals
@@ -270,7 +269,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	memset(t, 0, sizeof(*t));
 	if (!idx || idx >= o->nsyms || !gelf_getsym(o->symdata, idx, &sym)) {
 		diff_err("%s: %s: relocation with bad symbol %zu", o->path,
-		       f->name, idx);
+			 f->name, idx);
 		return -1;
 	}
 	scn = NULL;
@@ -278,7 +277,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 		scn = elf_getscn(o->elf, sym.st_shndx);
 		if (!scn || !gelf_getshdr(scn, &sh)) {
 			diff_err("%s: %s: relocation against unreadable section %u",
-			       o->path, f->name, sym.st_shndx);
+				 o->path, f->name, sym.st_shndx);
 			return -1;
 		}
 	}
@@ -293,7 +292,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 		t->name = elf_strptr(o->elf, o->strndx, sym.st_name);
 		if (!t->name) {
 			diff_err("%s: %s: relocation symbol %zu has no name",
-			       o->path, f->name, idx);
+				 o->path, f->name, idx);
 			return -1;
 		}
 		t->namelen = strlen(t->name);
@@ -306,7 +305,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	t->name = elf_strptr(o->elf, o->shstrndx, sh.sh_name);
 	if (!t->name) {
 		diff_err("%s: %s: relocation against unreadable section %u",
-		       o->path, f->name, sym.st_shndx);
+			 o->path, f->name, sym.st_shndx);
 		return -1;
 	}
 	t->namelen = strlen(t->name);
@@ -334,7 +333,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	if (!d || off < 0 || (uint64_t)off >= d->d_size ||
 	    !memchr((const char *)d->d_buf + off, 0, d->d_size - off)) {
 		diff_err("%s: %s: string reference outside %s", o->path,
-		       f->name, t->name);
+			 f->name, t->name);
 		return -1;
 	}
 	t->str = (const char *)d->d_buf + off;
@@ -363,7 +362,7 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 
 		if (!f->rela || !gelf_getrela(f->rela, i, &r)) {
 			diff_err("%s: %s: unreadable relocation %zu", o->path,
-			       f->name, i);
+				 f->name, i);
 			goto fail;
 		}
 		if (r.r_offset < f->sym.st_value ||
@@ -372,7 +371,7 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 		w = reloc_width(GELF_R_TYPE(r.r_info));
 		if (!w || r.r_offset + w > f->sym.st_value + f->sym.st_size) {
 			diff_err("%s: %s: relocation type %u at +%#llx not understood",
-			       o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
+				 o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
 			       (unsigned long long)(r.r_offset - f->sym.st_value));
 			goto fail;
 		}
@@ -447,7 +446,8 @@ static int compare_func(struct obj *old, struct obj_func *of,
 			      ot.off != nt.off) ||
 		    ot.datalen != nt.datalen ||
 		    (nt.datalen && memcmp(ot.data, nt.data, nt.datalen))) {
-			ret = asprintf(why, "+%#llx refers to %.*s%s%s, was %.*s%s%s (or its contents changed)",
+			ret = asprintf(why,
+				       "+%#llx refers to %.*s%s%s, was %.*s%s%s (or its contents changed)",
 				       (unsigned long long)nr[i].r_offset,
 				       (int)nt.namelen, nt.name,
 				       nt.str ? " string " : "",
@@ -1159,7 +1159,8 @@ int hd_diff_objects(const char *old_path, const char *new_path,
 		goto close_new;
 	for (i = 0; explain && i < old.nfuncs; i++)
 		if (!old.funcs[i].twin)
-			fprintf(explain, "%s: removed %s: stays in the target, unused by the patch\n",
+			fprintf(explain,
+				"%s: removed %s: stays in the target, unused by the patch\n",
 				old_path, old.funcs[i].name);
 	ret = 0;
 close_new:

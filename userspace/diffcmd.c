@@ -108,11 +108,14 @@ int cmd_diff(int argc, char **argv)
 
 		for (i = 0; i < (int)d.n; i++) {
 			struct json_object *f = json_object_new_object();
+			const char *status;
 
 			json_object_object_add(f, "name",
-				json_object_new_string(d.funcs[i].name));
-			json_object_object_add(f, "status", json_object_new_string(
-				d.funcs[i].status == HD_FUNC_NEW ? "new" : "changed"));
+					       json_object_new_string(d.funcs[i].name));
+			status = d.funcs[i].status == HD_FUNC_NEW ? "new" :
+								    "changed";
+			json_object_object_add(f, "status",
+					       json_object_new_string(status));
 			json_object_array_add(arr, f);
 		}
 		hd_json_print(arr);

@@ -287,7 +287,7 @@ static size_t order_syms(struct hd_emit *em)
 
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < em->nsyms; i++)
-			if ((em->syms[i].bind == STB_LOCAL) == !pass)
+			if (!(em->syms[i].bind == STB_LOCAL) == pass)
 				em->syms[i].final = n++;
 	return n;
 }

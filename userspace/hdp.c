@@ -371,7 +371,8 @@ static int check_relas(struct ctx *c, struct hdp_file *f, size_t symtab,
 				return bad(c, "relocation %zu: symbol out of range", i);
 			if (!w || r.r_offset > tsh.sh_size ||
 			    w > tsh.sh_size - r.r_offset)
-				return bad(c, "relocation %zu against %s: type %u at %#llx not valid",
+				return bad(c,
+					   "relocation %zu against %s: type %u at %#llx not valid",
 					   i, hdp_sym_name(f, GELF_R_SYM(r.r_info)),
 					   (unsigned int)GELF_R_TYPE(r.r_info),
 					   (unsigned long long)r.r_offset);

@@ -122,33 +122,33 @@ static void print_json(const struct hdp_file *f)
 
 		hdp_get_sym(f, fn->sym, &s);
 		json_object_object_add(j, "name",
-			json_object_new_string(hdp_str(f, fn->old_name)));
+				       json_object_new_string(hdp_str(f, fn->old_name)));
 		json_object_object_add(j, "new",
-			json_object_new_boolean(fn->flags & HDP_FUNC_NEW));
+				       json_object_new_boolean(fn->flags & HDP_FUNC_NEW));
 		json_object_object_add(j, "new_size",
-			json_object_new_uint64(s.st_size));
+				       json_object_new_uint64(s.st_size));
 		if (!(fn->flags & HDP_FUNC_NEW)) {
 			snprintf(hash, sizeof(hash), "%016llx",
 				 (unsigned long long)fn->old_hash);
 			json_object_object_add(j, "old_addr",
-				json_object_new_uint64(fn->old_addr));
+					       json_object_new_uint64(fn->old_addr));
 			json_object_object_add(j, "old_size",
-				json_object_new_uint64(fn->old_size));
+					       json_object_new_uint64(fn->old_size));
 			json_object_object_add(j, "old_hash",
-				json_object_new_string(hash));
+					       json_object_new_string(hash));
 		}
 		json_object_array_add(funcs, j);
 	}
 	for (i = 0; i < f->nsyms; i++) {
 		struct json_object *j = json_object_new_object();
+		const char *name = hdp_sym_name(f, f->syms[i].sym);
+		const char *kind = kind_name(f->syms[i].kind);
 
-		json_object_object_add(j, "name", json_object_new_string(
-			hdp_sym_name(f, f->syms[i].sym)));
-		json_object_object_add(j, "kind", json_object_new_string(
-			kind_name(f->syms[i].kind)));
+		json_object_object_add(j, "name", json_object_new_string(name));
+		json_object_object_add(j, "kind", json_object_new_string(kind));
 		if (f->syms[i].kind == HDP_SYM_TARGET)
 			json_object_object_add(j, "addr",
-				json_object_new_uint64(f->syms[i].addr));
+					       json_object_new_uint64(f->syms[i].addr));
 		json_object_array_add(syms, j);
 	}
 	json_object_object_add(o, "functions", funcs);

@@ -156,7 +156,8 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 			 r->op, (int)r->pid);
 		break;
 	case ENOENT:
-		snprintf(buf, len, "%s: process %d has no such patch applied; see 'hdctl list --pid %d'",
+		snprintf(buf, len,
+			 "%s: process %d has no such patch applied; see 'hdctl list --pid %d'",
 			 r->op, (int)r->pid, (int)r->pid);
 		break;
 	case ENOTEMPTY:
@@ -178,7 +179,8 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 			 r->op, (int)r->pid);
 		break;
 	case ERANGE:
-		snprintf(buf, len, "%s: the patch code is out of jmp rel32 reach; nothing was changed",
+		snprintf(buf, len,
+			 "%s: the patch code is out of jmp rel32 reach; nothing was changed",
 			 r->op);
 		break;
 	case EINVAL:

@@ -143,7 +143,9 @@ int cmd_list(int argc, char **argv)
 	pid_t pid = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'p' || (pid = atoi(optarg)) <= 0) {
+		if (c == 'p')
+			pid = atoi(optarg);
+		if (c != 'p' || pid <= 0) {
 			usage_list();
 			return HD_EXIT_USAGE;
 		}

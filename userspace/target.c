@@ -129,7 +129,8 @@ void hd_target_close(struct hd_target *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	memset(t, 0, sizeof(*t));
-	t->fd = t->symfd = -1;
+	t->fd = -1;
+	t->symfd = -1;
 }
 
 /* Whether STT_FILE name @file is the source of object @obj ("a.c", "a.o"). */
