@@ -18,6 +18,8 @@ static const struct hd_cmd hd_cmds[] = {
 	  "the functions changed between two builds, as a .hdp patch" },
 	{ "info", cmd_info, usage_info,
 	  "check a .hdp patch file and show what it holds" },
+	{ "apply", cmd_apply, usage_apply,
+	  "apply a patch file to a running process" },
 	{ "list", cmd_list, usage_list,
 	  "list the patches applied to processes" },
 	{ "revert", cmd_revert, usage_revert,

@@ -3,6 +3,7 @@
 #define HDCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <json-c/json.h>
 
 #define HDCTL_VERSION	"0.1"
@@ -32,6 +33,8 @@ void hd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hd_json_print(struct json_object *obj);
 
 int hd_dev_open(void);
+/* A whole file in memory (malloc'ed), or NULL after saying why. */
+void *hd_slurp(const char *path, size_t *len);
 
 /* Commands. */
 int cmd_diff(int argc, char **argv);
@@ -43,6 +46,8 @@ void usage_info(void);
 int cmd_list(int argc, char **argv);
 void usage_list(void);
 int cmd_revert(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+void usage_apply(void);
 void usage_revert(void);
 
 #endif /* HDCTL_H */

@@ -19,7 +19,7 @@ void usage_info(void)
 }
 
 /* The whole file, or NULL after a message. */
-static void *slurp(const char *path, size_t *len)
+void *hd_slurp(const char *path, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0, r;
 	char *buf = malloc(cap), *p;
@@ -169,7 +169,7 @@ int cmd_info(int argc, char **argv)
 		usage_info();
 		return HD_EXIT_USAGE;
 	}
-	buf = slurp(argv[optind], &len);
+	buf = hd_slurp(argv[optind], &len);
 	if (!buf)
 		return HD_EXIT_FAIL;
 	if (hdp_parse(buf, len, &f, err, sizeof(err))) {
