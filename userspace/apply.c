@@ -22,6 +22,8 @@
 #include "procobj.h"
 #include "reloc.h"
 
+#define STATS_FMT \
+	"park %.1f µs, check %.1f µs, map %.1f µs, write %.1f µs, release %.1f µs, attempts %u\n"
 #define PAGE		4096ULL
 #define REACH		((1ULL << 31) - PAGE)
 #define GUARD		(1ULL << 20)
@@ -149,7 +151,8 @@ static int sym_value(const struct hdp_file *f, const struct hd_proc *proc,
 		}
 		ret = hd_proc_dynamic_symbol(proc, NULL, name, NULL, val, NULL);
 		if (ret == -EOPNOTSUPP)
-			return bad(err, len, "%s is an ifunc or TLS symbol in a shared library; not supported",
+			return bad(err, len,
+				   "%s is an ifunc or TLS symbol in a shared library; not supported",
 				   name);
 		if (ret)
 			return bad(err, len, "%s is not defined by any object loaded in process %d",
@@ -274,8 +277,8 @@ static int plan_funcs(const struct hdp_file *f, pid_t pid,
 	return 0;
 }
 
-static int build(const struct hdp_file *f, pid_t pid, struct hd_proc *proc,
-		 struct plan *p, char *err, size_t len)
+static int make_plan(const struct hdp_file *f, pid_t pid, struct hd_proc *proc,
+		     struct plan *p, char *err, size_t len)
 {
 	const struct hd_object *obj;
 	struct hd_stubs stubs = { 0 };
@@ -359,8 +362,7 @@ static void report(pid_t pid, const struct hd_apply *a, const struct plan *p,
 	       (unsigned long long)a->patch_id, (int)pid, p->nfuncs,
 	       p->nfuncs == 1 ? "" : "s", a->nr_threads, t->pause_ns / 1000.0);
 	if (stats)
-		printf("park %.1f µs, check %.1f µs, map %.1f µs, write %.1f µs, release %.1f µs, attempts %u\n",
-		       t->park_ns / 1e3, t->check_ns / 1e3, t->map_ns / 1e3,
+		printf(STATS_FMT, t->park_ns / 1e3, t->check_ns / 1e3, t->map_ns / 1e3,
 		       t->write_ns / 1e3, t->release_ns / 1e3, a->attempts_made);
 }
 
@@ -433,7 +435,7 @@ int cmd_apply(int argc, char **argv)
 		       err == -ESRCH ? "no such process" : strerror(-err));
 		goto out_hdp;
 	}
-	if (build(&f, pid, &proc, &p, msg, sizeof(msg))) {
+	if (make_plan(&f, pid, &proc, &p, msg, sizeof(msg))) {
 		hd_err("apply: %s", msg);
 		goto out_proc;
 	}

@@ -86,7 +86,7 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 	case HD_FAIL_IP:
 	case HD_FAIL_STACK:
 		snprintf(buf, len,
-			 "%s: thread %u is %s %s (being %s) after %u attempt%s over %.1f s; retry later%s",
+			 "%s: thread %u is %s %s (being %s) after %u attempt%s over %.2f s; retry later%s",
 			 r->op, r->tid,
 			 r->reason == HD_FAIL_IP ? "executing" : "returning into",
 			 func_or(r, "a function"),

@@ -9,10 +9,11 @@
 #include <unistd.h>
 
 static int live_futex;
+int live_release;
 
 __attribute__((noinline)) long live_blocker(long x)
 {
-	for (;;)
+	while (!__atomic_load_n(&live_release, __ATOMIC_ACQUIRE))
 		syscall(SYS_futex, &live_futex, FUTEX_WAIT, 0, NULL, NULL, 0);
 	return x + 1;
 }

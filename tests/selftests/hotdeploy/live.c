@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * End to end: a program built from v1 runs; hdctl diffs v1 and v2 objects,
+ * applies the patch to the running process, and the program's output
+ * shows the new code running without a restart; revert brings v1 back.
+ * The cases are built on the host into build/live/ (tests/live/).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "hd_selftest.h"
+
+static char root[PATH_MAX];
+
+struct target {
+	pid_t pid;
+	int out;		/* the program's stdout */
+	char buf[65536];
+	size_t have;
+};
+
+/* The repository: this binary is build/selftests/live. */
+static const char *repo(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (root[0])
+		return root;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return ".";
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	*strrchr(exe, '/') = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(root, sizeof(root), "%s", exe);
+	return root;
+}
+
+static int start(struct target *t, const char *prog)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	t->have = 0;
+	t->pid = fork();
+	if (t->pid < 0)
+		return -errno;
+	if (t->pid == 0) {
+		dup2(p[1], 1);
+		execl(prog, prog, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	t->out = p[0];
+	return 0;
+}
+
+/*
+ * Read the program's lines until one starts with @prefix; put its number
+ * in *val.  Gives up after @ms milliseconds.
+ */
+static int wait_line(struct target *t, const char *prefix, long *val, int ms)
+{
+	struct pollfd pfd = { .fd = t->out, .events = POLLIN };
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		char *nl;
+		ssize_t r;
+		long el;
+
+		while ((nl = memchr(t->buf, '\n', t->have))) {
+			size_t len = nl + 1 - t->buf;
+			int match = !strncmp(t->buf, prefix, strlen(prefix));
+
+			*nl = '\0';
+			if (match && val)
+				*val = atol(t->buf + strlen(prefix));
+			memmove(t->buf, nl + 1, t->have - len);
+			t->have -= len;
+			if (match)
+				return 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		el = (now.tv_sec - start.tv_sec) * 1000 +
+		     (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (el >= ms)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, ms - el) <= 0)
+			continue;
+		r = read(t->out, t->buf + t->have, sizeof(t->buf) - t->have);
+		if (r <= 0)
+			return -EPIPE;
+		t->have += r;
+	}
+}
+
+/* Wait until the program prints "value @want". */
+static int wait_value(struct target *t, long want, int ms)
+{
+	long v;
+	int ret;
+
+	do {
+		ret = wait_line(t, "value ", &v, ms);
+	} while (!ret && v != want);
+	return ret;
+}
+
+static int stop(struct target *t)
+{
+	int status;
+
+	kill(t->pid, SIGTERM);
+	if (waitpid(t->pid, &status, 0) != t->pid)
+		return -1;
+	close(t->out);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Run a shell command line from the repository; its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "# $ %s\n", cmd);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* hdctl diff for a case's versions @from -> @to into @hdp. */
+static int make_patch(const char *c, int from, int to, const char *target,
+		      const char *hdp)
+{
+	return sh("cd %s && userspace/hdctl diff build/live/%s/v%d/*.o "
+		  "build/live/%s/v%d/*.o --target build/live/%s/%s -o %s",
+		  repo(), c, from, c, to, c, target, hdp);
+}
+
+FIXTURE(live) {
+	struct target t;
+	int started;
+};
+
+FIXTURE_VARIANT(live) {
+	const char *name;
+	const char *target;	/* the object diffed and patched */
+};
+
+FIXTURE_VARIANT_ADD(live, gcc_O2_nopie) { "return_gcc_O2_nopie", "prog" };
+FIXTURE_VARIANT_ADD(live, gcc_O0_pie) { "return_gcc_O0_pie", "prog" };
+FIXTURE_VARIANT_ADD(live, clang_O2_pie) { "return_clang_O2_pie", "prog" };
+FIXTURE_VARIANT_ADD(live, clang_O0_nopie) { "return_clang_O0_nopie", "prog" };
+FIXTURE_VARIANT_ADD(live, shared_library) { "shlib", "libprobe.so" };
+
+FIXTURE_SETUP(live)
+{
+	char prog[PATH_MAX];
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	snprintf(prog, sizeof(prog), "%s/build/live/%s/prog", repo(),
+		 variant->name);
+	ASSERT_EQ(0, start(&self->t, prog));
+	self->started = 1;
+	ASSERT_EQ(0, wait_line(&self->t, "ready ", NULL, 10000));
+	ASSERT_EQ(0, wait_value(&self->t, 1, 10000));
+}
+
+FIXTURE_TEARDOWN(live)
+{
+	if (self->started)
+		EXPECT_EQ(0, stop(&self->t));
+}
+
+TEST_F_TIMEOUT(live, apply_then_revert, 120)
+{
+	if (!self->started)
+		return;
+	ASSERT_EQ(0, make_patch(variant->name, 1, 2, variant->target,
+				"/tmp/live.hdp"));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/live.hdp --pid %d",
+			repo(), self->t.pid));
+	ASSERT_EQ(0, wait_value(&self->t, 2, 10000));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --all", repo(),
+			self->t.pid));
+	ASSERT_EQ(0, wait_value(&self->t, 1, 10000));
+}
+
+/* Start build/live/@c/prog and wait until it prints its first value. */
+static int start_case(struct target *t, const char *c)
+{
+	char prog[PATH_MAX];
+
+	snprintf(prog, sizeof(prog), "%s/build/live/%s/prog", repo(), c);
+	if (start(t, prog))
+		return -1;
+	return wait_line(t, "ready ", NULL, 10000) ||
+	       wait_line(t, "value ", NULL, 10000) ? -1 : 0;
+}
+
+/*
+ * The patched code keeps using the process's own global and static local:
+ * both go on counting from where they were, by 1000 a call instead of 1.
+ */
+TEST(state_survives_the_patch)
+{
+	const long step = 1000 * 10000001L;
+	struct target t;
+	long pre, a, b;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("state", 1, 2, "prog", "/tmp/state.hdp"));
+	ASSERT_EQ(0, start_case(&t, "state"));
+	ASSERT_EQ(0, wait_line(&t, "value ", &pre, 10000));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/state.hdp --pid %d",
+			repo(), t.pid));
+	/* Skip what was printed before the patch took effect. */
+	do {
+		ASSERT_EQ(0, wait_line(&t, "value ", &a, 10000));
+		ASSERT_EQ(0, wait_line(&t, "value ", &b, 10000));
+	} while (b - a != step);
+	EXPECT_LT(pre, a);
+	/* Not restarted from zero: the counts carry on from pre. */
+	EXPECT_EQ(0, (a - pre) % 10000001L);
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
+ * A thread parked on a futex inside the function to replace: refused,
+ * deterministically, with the function named, and the program unchanged.
+ */
+TEST(active_function_is_refused)
+{
+	struct target t;
+	long v;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("refuse_active", 1, 2, "prog", "/tmp/active.hdp"));
+	ASSERT_EQ(0, start_case(&t, "refuse_active"));
+	usleep(200000);	/* let the thread park */
+	EXPECT_EQ(1, sh("%s/userspace/hdctl apply /tmp/active.hdp --pid %d --retries 2 --retry-delay 10 2>/tmp/active.err",
+			repo(), t.pid));
+	EXPECT_EQ(0, sh("cat /tmp/active.err >&2; grep -q 'live_blocker' /tmp/active.err"));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(0, wait_line(&t, "value ", &v, 100) == -EPIPE);
+	EXPECT_EQ(0, stop(&t));
+}
+
+/* A patch made for another build is refused before anything is touched. */
+TEST(wrong_build_is_refused)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("return_gcc_O2_nopie", 1, 2, "prog", "/tmp/other.hdp"));
+	ASSERT_EQ(0, start_case(&t, "return_clang_O2_pie"));
+	EXPECT_EQ(1, sh("%s/userspace/hdctl apply /tmp/other.hdp --pid %d 2>/tmp/other.err",
+			repo(), t.pid));
+	EXPECT_EQ(0, sh("cat /tmp/other.err >&2; grep -q 'build-id' /tmp/other.err"));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
+ * A change no live patch can carry (a global's layout) is refused by
+ * hdctl diff, naming the symbol.
+ */
+TEST(unsupported_change_is_refused)
+{
+	EXPECT_EQ(1, sh("cd %s && userspace/hdctl diff build/live/refuse_global_layout/v1/*.o build/live/refuse_global_layout/v2/*.o --target build/live/refuse_global_layout/prog -o /tmp/layout.hdp 2>/tmp/layout.err",
+			repo()));
+	EXPECT_EQ(0, sh("cat /tmp/layout.err >&2; grep -q live_conf /tmp/layout.err"));
+}
+
+TEST_HARNESS_MAIN
