@@ -95,11 +95,11 @@ $(BUILD)/unit-san/%: tests/unit/%.c $(SAN_LIB) hdctl $(wildcard tests/lib/*.h)
 FUZZ_TIME ?= 600
 FUZZ := $(BUILD)/fuzz/hdp_fuzz
 
-$(FUZZ): tests/fuzz/hdp_fuzz.c userspace/hdp.c userspace/hdp.h
+$(FUZZ): tests/fuzz/hdp_fuzz.c userspace/hdp.c userspace/hdp.h userspace/reloc.c
 	@mkdir -p $(@D)
 	clang -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 		-fsanitize=fuzzer,address,undefined -Iuserspace -o $@ \
-		tests/fuzz/hdp_fuzz.c userspace/hdp.c -lelf
+		tests/fuzz/hdp_fuzz.c userspace/hdp.c userspace/reloc.c -lelf
 
 $(BUILD)/fuzz/seeds/.done: tests/fuzz/make-seeds $(wildcard tests/diff/*/*/*.c) | hdctl
 	tests/fuzz/make-seeds $(@D)

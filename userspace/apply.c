@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "hdctl.h"
@@ -216,13 +215,6 @@ fail_quiet:
 	return -1;
 }
 
-static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
-
-	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -1;
-}
-
 /* Redirects: old code must be what the patch was made against. */
 static int plan_funcs(const struct hdp_file *f, pid_t pid,
 		      const struct hd_object *obj, struct plan *p, char *err,
@@ -255,7 +247,7 @@ static int plan_funcs(const struct hdp_file *f, pid_t pid,
 		old = malloc(fn->old_size);
 		if (!old)
 			return bad(err, len, "out of memory");
-		if (read_mem(pid, k->old_addr, old, fn->old_size)) {
+		if (hd_proc_read(pid, k->old_addr, old, fn->old_size)) {
 			free(old);
 			return bad(err, len, "cannot read %s at %#llx in process %d",
 				   name, (unsigned long long)k->old_addr, (int)pid);

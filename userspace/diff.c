@@ -21,23 +21,10 @@
 
 #include "diff.h"
 #include "emit.h"
+#include "hdctl.h"
 #include "hdp.h"
+#include "reloc.h"
 #include "target.h"
-
-/*
- * Library code (linked into the unit tests without hdctl's main): one
- * line on stderr, in hdctl's form.
- */
-static void __attribute__((format(printf, 1, 2))) diff_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("hdctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* A jmp rel32 over the old function's first bytes. */
 #define HD_JUMP_SIZE	5
@@ -99,12 +86,12 @@ static int load_func(struct obj *o, const GElf_Sym *sym, const char *name,
 
 	data = scn ? elf_getdata(scn, NULL) : NULL;
 	if (!data || !gelf_getshdr(scn, &sh)) {
-		diff_err("%s: function %s: cannot read its section", o->path, name);
+		hd_err("%s: function %s: cannot read its section", o->path, name);
 		return -1;
 	}
 	if (sh.sh_type != SHT_PROGBITS || sym->st_value > data->d_size ||
 	    sym->st_size > data->d_size - sym->st_value) {
-		diff_err("%s: function %s lies outside its section", o->path, name);
+		hd_err("%s: function %s lies outside its section", o->path, name);
 		return -1;
 	}
 	f->name = name;
@@ -127,20 +114,20 @@ static int obj_open(struct obj *o, const char *path)
 	o->path = path;
 	o->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (o->fd < 0) {
-		diff_err("%s: %s", path, strerror(errno));
+		hd_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	o->elf = elf_begin(o->fd, ELF_C_READ, NULL);
 	if (!o->elf || elf_kind(o->elf) != ELF_K_ELF || !gelf_getehdr(o->elf, &eh)) {
-		diff_err("%s: not an ELF file", path);
+		hd_err("%s: not an ELF file", path);
 		goto fail;
 	}
 	if (eh.e_type != ET_REL || eh.e_machine != EM_X86_64) {
-		diff_err("%s: not an x86-64 relocatable object", path);
+		hd_err("%s: not an x86-64 relocatable object", path);
 		goto fail;
 	}
 	if (elf_getshdrstrndx(o->elf, &o->shstrndx)) {
-		diff_err("%s: %s", path, elf_errmsg(-1));
+		hd_err("%s: %s", path, elf_errmsg(-1));
 		goto fail;
 	}
 	while ((scn = elf_nextscn(o->elf, scn))) {
@@ -149,14 +136,14 @@ static int obj_open(struct obj *o, const char *path)
 	}
 	o->symdata = scn ? elf_getdata(scn, NULL) : NULL;
 	if (!o->symdata || !sh.sh_entsize) {
-		diff_err("%s: no symbol table", path);
+		hd_err("%s: no symbol table", path);
 		goto fail;
 	}
 	o->nsyms = sh.sh_size / sh.sh_entsize;
 	o->strndx = sh.sh_link;
 	o->funcs = calloc(o->nsyms, sizeof(*o->funcs));
 	if (!o->funcs) {
-		diff_err("out of memory");
+		hd_err("out of memory");
 		goto fail;
 	}
 	for (i = 1; i < o->nsyms; i++) {
@@ -169,7 +156,7 @@ static int obj_open(struct obj *o, const char *path)
 			continue;
 		name = elf_strptr(o->elf, o->strndx, sym.st_name);
 		if (!name || !*name) {
-			diff_err("%s: function symbol %zu has no name", path, i);
+			hd_err("%s: function symbol %zu has no name", path, i);
 			goto fail;
 		}
 		if (load_func(o, &sym, name, &o->funcs[o->nfuncs]))
@@ -196,30 +183,6 @@ static void correlate(struct obj *old, struct obj *new)
 				old->funcs[j].twin = &new->funcs[i];
 				break;
 			}
-}
-
-/* Bytes a relocation of @type fills, 0 for a type not understood. */
-static unsigned int reloc_width(unsigned int type)
-{
-	switch (type) {
-	case R_X86_64_64:
-	case R_X86_64_PC64:
-		return 8;
-	case R_X86_64_PC32:
-	case R_X86_64_PLT32:
-	case R_X86_64_32:
-	case R_X86_64_32S:
-	case R_X86_64_GOTPCREL:
-	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX:
-	case R_X86_64_TPOFF32:
-	case R_X86_64_GOTTPOFF:
-	case R_X86_64_TLSGD:
-	case R_X86_64_TLSLD:
-	case R_X86_64_DTPOFF32:
-		return 4;
-	}
-	return 0;
 }
 
 static bool reloc_pcrel(unsigned int type)
@@ -268,16 +231,16 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 
 	memset(t, 0, sizeof(*t));
 	if (!idx || idx >= o->nsyms || !gelf_getsym(o->symdata, idx, &sym)) {
-		diff_err("%s: %s: relocation with bad symbol %zu", o->path,
-			 f->name, idx);
+		hd_err("%s: %s: relocation with bad symbol %zu", o->path,
+		       f->name, idx);
 		return -1;
 	}
 	scn = NULL;
 	if (sym.st_shndx != SHN_UNDEF && sym.st_shndx < SHN_LORESERVE) {
 		scn = elf_getscn(o->elf, sym.st_shndx);
 		if (!scn || !gelf_getshdr(scn, &sh)) {
-			diff_err("%s: %s: relocation against unreadable section %u",
-				 o->path, f->name, sym.st_shndx);
+			hd_err("%s: %s: relocation against unreadable section %u",
+			       o->path, f->name, sym.st_shndx);
 			return -1;
 		}
 	}
@@ -291,8 +254,8 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 			(sh.sh_flags & SHF_STRINGS))))) {
 		t->name = elf_strptr(o->elf, o->strndx, sym.st_name);
 		if (!t->name) {
-			diff_err("%s: %s: relocation symbol %zu has no name",
-				 o->path, f->name, idx);
+			hd_err("%s: %s: relocation symbol %zu has no name",
+			       o->path, f->name, idx);
 			return -1;
 		}
 		t->namelen = strlen(t->name);
@@ -304,8 +267,8 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	t->section = true;
 	t->name = elf_strptr(o->elf, o->shstrndx, sh.sh_name);
 	if (!t->name) {
-		diff_err("%s: %s: relocation against unreadable section %u",
-			 o->path, f->name, sym.st_shndx);
+		hd_err("%s: %s: relocation against unreadable section %u",
+		       o->path, f->name, sym.st_shndx);
 		return -1;
 	}
 	t->namelen = strlen(t->name);
@@ -332,8 +295,8 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	}
 	if (!d || off < 0 || (uint64_t)off >= d->d_size ||
 	    !memchr((const char *)d->d_buf + off, 0, d->d_size - off)) {
-		diff_err("%s: %s: string reference outside %s", o->path,
-			 f->name, t->name);
+		hd_err("%s: %s: string reference outside %s", o->path,
+		       f->name, t->name);
 		return -1;
 	}
 	t->str = (const char *)d->d_buf + off;
@@ -353,7 +316,7 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 		return 0;
 	v = calloc(f->nrela, sizeof(*v));
 	if (!v) {
-		diff_err("out of memory");
+		hd_err("out of memory");
 		return -1;
 	}
 	for (i = 0; i < f->nrela; i++) {
@@ -361,17 +324,17 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 		unsigned int w;
 
 		if (!f->rela || !gelf_getrela(f->rela, i, &r)) {
-			diff_err("%s: %s: unreadable relocation %zu", o->path,
-				 f->name, i);
+			hd_err("%s: %s: unreadable relocation %zu", o->path,
+			       f->name, i);
 			goto fail;
 		}
 		if (r.r_offset < f->sym.st_value ||
 		    r.r_offset >= f->sym.st_value + f->sym.st_size)
 			continue;
-		w = reloc_width(GELF_R_TYPE(r.r_info));
+		w = hd_reloc_width(GELF_R_TYPE(r.r_info));
 		if (!w || r.r_offset + w > f->sym.st_value + f->sym.st_size) {
-			diff_err("%s: %s: relocation type %u at +%#llx not understood",
-				 o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
+			hd_err("%s: %s: relocation type %u at +%#llx not understood",
+			       o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
 			       (unsigned long long)(r.r_offset - f->sym.st_value));
 			goto fail;
 		}
@@ -423,7 +386,7 @@ static int compare_func(struct obj *old, struct obj_func *of,
 	}
 	mask = calloc(1, nf->sym.st_size + 1);
 	if (!mask) {
-		diff_err("out of memory");
+		hd_err("out of memory");
 		goto out;
 	}
 	for (i = 0; i < nn; i++) {
@@ -458,7 +421,7 @@ static int compare_func(struct obj *old, struct obj_func *of,
 			goto out;
 		}
 		memset(mask + nr[i].r_offset, 1,
-		       reloc_width(GELF_R_TYPE(nr[i].r_info)));
+		       hd_reloc_width(GELF_R_TYPE(nr[i].r_info)));
 	}
 	for (off = 0; off < nf->sym.st_size; off++)
 		if (!mask[off] && of->code[off] != nf->code[off]) {
@@ -492,7 +455,7 @@ static int add_change(struct hd_diff *d, const char *name,
 	return 0;
 oom:
 	free(why);
-	diff_err("out of memory");
+	hd_err("out of memory");
 	return -1;
 }
 
@@ -530,7 +493,7 @@ static int get_data(struct obj *o, size_t i, struct obj_data *od)
 	od->name = elf_strptr(o->elf, o->strndx, od->sym.st_name);
 	scn = elf_getscn(o->elf, od->sym.st_shndx);
 	if (!od->name || !scn || !gelf_getshdr(scn, &sh)) {
-		diff_err("%s: data symbol %zu unreadable", o->path, i);
+		hd_err("%s: data symbol %zu unreadable", o->path, i);
 		return -1;
 	}
 	/* String literals are compared where code uses them. */
@@ -545,7 +508,7 @@ static int get_data(struct obj *o, size_t i, struct obj_data *od)
 	d = elf_getdata(scn, NULL);
 	if (!d || od->sym.st_value > d->d_size ||
 	    od->sym.st_size > d->d_size - od->sym.st_value) {
-		diff_err("%s: %s lies outside its section", o->path, od->name);
+		hd_err("%s: %s lies outside its section", o->path, od->name);
 		return -1;
 	}
 	od->init = (const uint8_t *)d->d_buf + od->sym.st_value;
@@ -682,14 +645,14 @@ static int compare_data(struct obj *old, struct obj *new,
 		if (GELF_ST_TYPE(nd.sym.st_info) == STT_GNU_IFUNC) {
 			if (found)
 				continue;
-			diff_err("%s: ifunc %s is new: not supported", new->path,
-				 nd.name);
+			hd_err("%s: ifunc %s is new: not supported", new->path,
+			       nd.name);
 			return -1;
 		}
 		if (!found) {
 			if (GELF_ST_TYPE(nd.sym.st_info) == STT_TLS) {
-				diff_err("%s: thread-local %s is new: running threads have no room for it",
-					 new->path, nd.name);
+				hd_err("%s: thread-local %s is new: running threads have no room for it",
+				       new->path, nd.name);
 				return -1;
 			}
 			if (explain)
@@ -698,13 +661,13 @@ static int compare_data(struct obj *old, struct obj *new,
 			continue;
 		}
 		if (GELF_ST_TYPE(od.sym.st_info) != GELF_ST_TYPE(nd.sym.st_info)) {
-			diff_err("%s: %s changes between thread-local and global",
-				 new->path, nd.name);
+			hd_err("%s: %s changes between thread-local and global",
+			       new->path, nd.name);
 			return -1;
 		}
 		if (od.sym.st_size != nd.sym.st_size) {
-			diff_err("%s: %s%s changes size %llu -> %llu: the running process keeps the old layout",
-				 new->path,
+			hd_err("%s: %s%s changes size %llu -> %llu: the running process keeps the old layout",
+			       new->path,
 				 GELF_ST_TYPE(nd.sym.st_info) == STT_TLS ?
 				 "thread-local " : "", nd.name,
 				 (unsigned long long)od.sym.st_size,
@@ -717,13 +680,13 @@ static int compare_data(struct obj *old, struct obj *new,
 		if (r)
 			continue;
 		if (nd.writable || GELF_ST_TYPE(nd.sym.st_info) == STT_TLS) {
-			diff_err("%s: initial value of %s changed: the running process keeps its current value",
-				 new->path, nd.name);
+			hd_err("%s: initial value of %s changed: the running process keeps its current value",
+			       new->path, nd.name);
 			return -1;
 		}
 		if (GELF_ST_BIND(nd.sym.st_info) != STB_LOCAL) {
-			diff_err("%s: constant %s changed, but it is global: code in other objects would keep using the old copy",
-				 new->path, nd.name);
+			hd_err("%s: constant %s changed, but it is global: code in other objects would keep using the old copy",
+			       new->path, nd.name);
 			return -1;
 		}
 		if (explain)
@@ -775,7 +738,7 @@ static long include_section(struct incl *in, size_t shndx)
 	GElf_Shdr sh;
 
 	if (shndx >= in->shnum || !scn || !gelf_getshdr(scn, &sh)) {
-		diff_err("%s: section %zu unreadable", in->o->path, shndx);
+		hd_err("%s: section %zu unreadable", in->o->path, shndx);
 		return -1;
 	}
 	if (in->secmap[shndx] >= 0)
@@ -784,14 +747,14 @@ static long include_section(struct incl *in, size_t shndx)
 	if (sh.sh_type != SHT_NOBITS)
 		d = elf_getdata(scn, NULL);
 	if (sh.sh_type != SHT_NOBITS && !d) {
-		diff_err("%s: section %s unreadable", in->o->path,
-			 name ? name : "?");
+		hd_err("%s: section %s unreadable", in->o->path,
+		       name ? name : "?");
 		return -1;
 	}
 	if ((sh.sh_type != SHT_PROGBITS && sh.sh_type != SHT_NOBITS) ||
 	    (sh.sh_flags & SHF_TLS)) {
-		diff_err("%s: section %s cannot be carried in a patch",
-			 in->o->path, name ? name : "?");
+		hd_err("%s: section %s cannot be carried in a patch",
+		       in->o->path, name ? name : "?");
 		return -1;
 	}
 	in->secmap[shndx] = hd_emit_section(in->em, name ? name : "", sh.sh_type,
@@ -816,8 +779,8 @@ static long target_sym(struct incl *in, const GElf_Sym *s, const char *name)
 	if (r < 0)
 		return -1;
 	if (!r) {
-		diff_err("%s: %s%s is not in the target %s: is it built from the old source?",
-			 in->o->path, local ? "static " : "", name, in->tgt->path);
+		hd_err("%s: %s%s is not in the target %s: is it built from the old source?",
+		       in->o->path, local ? "static " : "", name, in->tgt->path);
 		return -1;
 	}
 	return hd_emit_undef(in->em, name, HDP_SYM_TARGET, ts.st_value);
@@ -852,8 +815,8 @@ static long map_data(struct incl *in, size_t idx, const GElf_Sym *s,
 	int r;
 
 	if (GELF_ST_TYPE(s->st_info) == STT_TLS) {
-		diff_err("%s: patched code uses thread-local %s: not supported",
-			 in->o->path, name);
+		hd_err("%s: patched code uses thread-local %s: not supported",
+		       in->o->path, name);
 		return -1;
 	}
 	r = get_data(in->o, idx, &nd);
@@ -899,8 +862,8 @@ static long map_section_ref(struct incl *in, const GElf_Sym *s,
 	if (sh.sh_flags & SHF_EXECINSTR) {
 		/* -ffunction-sections: the section is one function. */
 		if (!sole_symbol(in->o, s->st_shndx, STT_FUNC, &only, &name)) {
-			diff_err("%s: reference into %s, which is not one function",
-				 in->o->path, sname ? sname : "?");
+			hd_err("%s: reference into %s, which is not one function",
+			       in->o->path, sname ? sname : "?");
 			return -1;
 		}
 		if (!in_patch(in, name)) {
@@ -912,8 +875,8 @@ static long map_section_ref(struct incl *in, const GElf_Sym *s,
 
 		if (!sole_symbol(in->o, s->st_shndx, STT_OBJECT, &only, &name) ||
 		    only.st_size != sh.sh_size) {
-			diff_err("%s: reference into %s, which is not one object: build with -fdata-sections",
-				 in->o->path, sname ? sname : "?");
+			hd_err("%s: reference into %s, which is not one object: build with -fdata-sections",
+			       in->o->path, sname ? sname : "?");
 			return -1;
 		}
 		for (i = 1; i < in->o->nsyms; i++) {
@@ -966,8 +929,8 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 		id = hd_emit_undef(in->em, name, r ? HDP_SYM_TARGET : HDP_SYM_SHLIB,
 				   r ? ts.st_value : 0);
 	} else if (s.st_shndx >= SHN_LORESERVE) {
-		diff_err("%s: symbol %s in a special section is not supported",
-			 in->o->path, name);
+		hd_err("%s: symbol %s in a special section is not supported",
+		       in->o->path, name);
 		return -1;
 	} else if (type == STT_FUNC) {
 		if (!in_patch(in, name))
@@ -981,8 +944,8 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 	} else if (type == STT_OBJECT || type == STT_TLS) {
 		id = map_data(in, idx, &s, name);
 	} else {
-		diff_err("%s: reference to %s (symbol type %d) not understood",
-			 in->o->path, name, type);
+		hd_err("%s: reference to %s (symbol type %d) not understood",
+		       in->o->path, name, type);
 		return -1;
 	}
 	in->symmap[idx] = id;
@@ -1003,14 +966,14 @@ static int relocate_section(struct incl *in, size_t shndx)
 
 		if (!rela || !gelf_getrela(rela, i, &r))
 			return -1;
-		if (!reloc_width(GELF_R_TYPE(r.r_info)) ||
+		if (!hd_reloc_width(GELF_R_TYPE(r.r_info)) ||
 		    GELF_R_TYPE(r.r_info) == R_X86_64_TPOFF32 ||
 		    GELF_R_TYPE(r.r_info) == R_X86_64_GOTTPOFF ||
 		    GELF_R_TYPE(r.r_info) == R_X86_64_TLSGD ||
 		    GELF_R_TYPE(r.r_info) == R_X86_64_TLSLD ||
 		    GELF_R_TYPE(r.r_info) == R_X86_64_DTPOFF32) {
-			diff_err("%s: relocation type %u in a patched section is not supported",
-				 in->o->path, (unsigned int)GELF_R_TYPE(r.r_info));
+			hd_err("%s: relocation type %u in a patched section is not supported",
+			       in->o->path, (unsigned int)GELF_R_TYPE(r.r_info));
 			return -1;
 		}
 		addend = r.r_addend;
@@ -1047,20 +1010,20 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 			     in->objname, &ts);
 	if (r <= 0) {
 		if (!r)
-			diff_err("%s: %s is not in the target %s", in->o->path,
-				 c->name, in->tgt->path);
+			hd_err("%s: %s is not in the target %s", in->o->path,
+			       c->name, in->tgt->path);
 		return -1;
 	}
 	if (ts.st_size != nf->twin->sym.st_size) {
-		diff_err("%s: %s is %llu bytes in the target but %llu in the old build: is the target built from the old source?",
-			 in->o->path, c->name, (unsigned long long)ts.st_size,
+		hd_err("%s: %s is %llu bytes in the target but %llu in the old build: is the target built from the old source?",
+		       in->o->path, c->name, (unsigned long long)ts.st_size,
 			 (unsigned long long)nf->twin->sym.st_size);
 		return -1;
 	}
 	bytes = hd_target_bytes(in->tgt, ts.st_value, ts.st_size);
 	if (!bytes) {
-		diff_err("%s: %s: its bytes are not in the target file",
-			 in->tgt->path, c->name);
+		hd_err("%s: %s: its bytes are not in the target file",
+		       in->tgt->path, c->name);
 		return -1;
 	}
 	return hd_emit_func(in->em, sym, 0, c->name, ts.st_value, ts.st_size,
@@ -1084,7 +1047,7 @@ static int include_and_emit(struct obj *old, struct obj *new,
 	in.symmap = malloc(new->nsyms * sizeof(*in.symmap));
 	in.work = malloc(in.shnum * sizeof(*in.work));
 	if (!in.secmap || !in.symmap || !in.work) {
-		diff_err("out of memory");
+		hd_err("out of memory");
 		goto out;
 	}
 	for (i = 0; i < in.shnum; i++)
@@ -1141,8 +1104,8 @@ int hd_diff_objects(const char *old_path, const char *new_path,
 				r ? "changed" : "same", nf->name,
 				r ? ": " : "", r ? why : "");
 		if (r && nf->twin->sym.st_size < HD_JUMP_SIZE) {
-			diff_err("%s: %s is %llu bytes, shorter than the %d-byte jump that would redirect it",
-				 old_path, nf->name,
+			hd_err("%s: %s is %llu bytes, shorter than the %d-byte jump that would redirect it",
+			       old_path, nf->name,
 				 (unsigned long long)nf->twin->sym.st_size,
 				 HD_JUMP_SIZE);
 			free(why);

@@ -4,14 +4,11 @@
  * dispatch table of commands, each with its own usage text.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hdctl.h"
-
-struct hd_opts hd_opts;
 
 static const struct hd_cmd hd_cmds[] = {
 	{ "diff", cmd_diff, usage_diff,
@@ -29,27 +26,6 @@ static const struct hd_cmd hd_cmds[] = {
 };
 
 #define HD_NCMDS	(sizeof(hd_cmds) / sizeof(hd_cmds[0]))
-
-void hd_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("hdctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void hd_json_print(struct json_object *obj)
-{
-	int flags = hd_opts.pretty ? JSON_C_TO_STRING_PRETTY :
-				     JSON_C_TO_STRING_PLAIN;
-
-	puts(json_object_to_json_string_ext(obj, flags |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(obj);
-}
 
 static void usage(FILE *f)
 {

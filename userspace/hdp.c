@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hdp.h"
+#include "reloc.h"
 
 struct ctx {
 	Elf *elf;
@@ -43,25 +44,6 @@ uint64_t hdp_hash(const void *p, size_t n)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
-}
-
-/* Bytes a relocation of @type fills in; 0 for a type apply cannot do. */
-static unsigned int rela_width(unsigned int type)
-{
-	switch (type) {
-	case R_X86_64_64:
-	case R_X86_64_PC64:
-		return 8;
-	case R_X86_64_PC32:
-	case R_X86_64_PLT32:
-	case R_X86_64_32:
-	case R_X86_64_32S:
-	case R_X86_64_GOTPCREL:
-	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX:
-		return 4;
-	}
-	return 0;
 }
 
 static int check_sections(struct ctx *c, size_t *symtab)
@@ -365,7 +347,8 @@ static int check_relas(struct ctx *c, struct hdp_file *f, size_t symtab,
 
 			if (!gelf_getrela(d, i, &r))
 				return bad(c, "relocation %zu unreadable", i);
-			w = rela_width(GELF_R_TYPE(r.r_info));
+			w = hd_reloc_is_tls(GELF_R_TYPE(r.r_info)) ? 0 :
+			    hd_reloc_width(GELF_R_TYPE(r.r_info));
 			if (!GELF_R_SYM(r.r_info) ||
 			    GELF_R_SYM(r.r_info) >= f->nsymtab)
 				return bad(c, "relocation %zu: symbol out of range", i);

@@ -25,7 +25,7 @@ static const Dwfl_Callbacks proc_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+int hd_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr,
@@ -112,7 +112,7 @@ static int find_r_debug(pid_t pid, uint64_t dyn, uint64_t *rdebug)
 	for (k = 0; dyn && k < 4096; k++) {
 		Elf64_Dyn d;
 
-		ret = read_mem(pid, dyn + k * sizeof(d), &d, sizeof(d));
+		ret = hd_proc_read(pid, dyn + k * sizeof(d), &d, sizeof(d));
 		if (ret)
 			return ret;
 		if (d.d_tag == DT_NULL)
@@ -158,14 +158,14 @@ static int order_by_link_map(struct hd_proc *proc, const char *exe)
 	if (rdebug) {
 		struct r_debug rd;
 
-		ret = read_mem(proc->pid, rdebug, &rd, sizeof(rd));
+		ret = hd_proc_read(proc->pid, rdebug, &rd, sizeof(rd));
 		if (ret)
 			goto out;
 		lm = (uintptr_t)rd.r_map;
 		for (k = 0; lm && k < 65536; k++) {
 			struct link_map l;
 
-			ret = read_mem(proc->pid, lm, &l, sizeof(l));
+			ret = hd_proc_read(proc->pid, lm, &l, sizeof(l));
 			if (ret)
 				goto out;
 			m = object_at_bias(proc, l.l_addr, (uintptr_t)l.l_ld);

@@ -61,6 +61,9 @@ int hd_proc_dynamic_symbol(const struct hd_proc *proc,
 			   const char *version, uint64_t *addr,
 			   const struct hd_object **where);
 
+/* Read @len bytes at @addr in process @pid: 0 or -errno. */
+int hd_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
 /* "name", "name+0x10" or "0x7f..." for an address in the process. */
 const char *hd_proc_symbolize(const struct hd_proc *proc, uint64_t addr,
 			      char *buf, size_t len);

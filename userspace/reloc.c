@@ -30,6 +30,31 @@ static bool is_call_type(uint32_t type)
 	return type == R_X86_64_PLT32;
 }
 
+unsigned int hd_reloc_width(uint32_t type)
+{
+	switch (type) {
+	case R_X86_64_64:
+	case R_X86_64_PC64:
+		return 8;
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+	case R_X86_64_GOTPCREL:
+	case R_X86_64_GOTPCRELX:
+	case R_X86_64_REX_GOTPCRELX:
+		return 4;
+	}
+	return hd_reloc_is_tls(type) ? 4 : 0;
+}
+
+int hd_reloc_is_tls(uint32_t type)
+{
+	return type == R_X86_64_TPOFF32 || type == R_X86_64_GOTTPOFF ||
+	       type == R_X86_64_TLSGD || type == R_X86_64_TLSLD ||
+	       type == R_X86_64_DTPOFF32;
+}
+
 size_t hd_reloc_stub_entries(const struct hd_reloc *rel, size_t n)
 {
 	size_t i, j, count = 0;
@@ -100,8 +125,7 @@ int hd_reloc_apply(uint8_t *image, size_t size, uint64_t addr,
 
 	for (i = 0; i < n; i++) {
 		const struct hd_reloc *r = &rel[i];
-		size_t width = r->type == R_X86_64_64 ||
-			       r->type == R_X86_64_PC64 ? 8 : 4;
+		size_t width = hd_reloc_width(r->type) ?: 4;
 		uint64_t p = addr + r->offset;
 		int64_t v;
 		int e;

@@ -35,6 +35,14 @@ struct hd_stubs {
 #define HD_STUB_ENTRY_SIZE	24	/* 8-byte slot + 16-byte stub */
 
 /*
+ * Bytes a relocation of @type fills in the code, for every type hdctl
+ * understands; 0 for one it does not.  hd_reloc_apply() handles all of
+ * them but the thread-local ones (hd_reloc_is_tls()), which are refused.
+ */
+unsigned int hd_reloc_width(uint32_t type);
+int hd_reloc_is_tls(uint32_t type);
+
+/*
  * The worst-case number of stub entries @rel can need: one per distinct
  * value reached through the GOT or by a call.
  */
