@@ -62,7 +62,7 @@ $(BUILD)/unit/%: tests/unit/%.c hdctl $(wildcard tests/lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -I$(KTOOLS)/tools/testing/selftests -Iuserspace \
 		-o $@ $< userspace/libhdctl.a \
-		$$(pkg-config --libs libelf libdw json-c) $(TEST_LIBS)
+		$$(pkg-config --libs libelf libdw json-c capstone) $(TEST_LIBS)
 
 # The same unit tests built with ASan and UBSan, linked with a sanitized
 # copy of libhdctl.a built here (userspace's own objects stay untouched).
@@ -87,7 +87,7 @@ $(BUILD)/unit-san/%: tests/unit/%.c $(SAN_LIB) hdctl $(wildcard tests/lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(SAN_FLAGS) -O1 -I$(KTOOLS)/tools/testing/selftests \
 		-Iuserspace -o $@ $< $(SAN_LIB) \
-		$$(pkg-config --libs libelf libdw json-c) $(TEST_LIBS)
+		$$(pkg-config --libs libelf libdw json-c capstone) $(TEST_LIBS)
 
 # libFuzzer on the .hdp reader (clang), seeded with the diff cases'
 # patches.  "make fuzz" runs FUZZ_TIME seconds (default 600); fuzz-smoke

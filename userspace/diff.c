@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "diffobj.h"
 #include "emit.h"
 #include "hdctl.h"
 #include "hdp.h"
@@ -29,139 +30,59 @@
 /* A jmp rel32 over the old function's first bytes. */
 #define HD_JUMP_SIZE	5
 
-struct obj_func {
-	const char *name;
-	GElf_Sym sym;
-	const uint8_t *code;	/* st_size bytes, inside the section data */
-	Elf_Data *rela;		/* the section's SHT_RELA data, or NULL */
-	size_t nrela;
-	struct obj_func *twin;	/* its correlate in the other object */
-	size_t symidx;
-};
-
-struct obj {
-	const char *path;
-	int fd;
-	Elf *elf;
-	size_t shstrndx;
-	Elf_Data *symdata;
-	size_t nsyms;
-	size_t strndx;
-	struct obj_func *funcs;
-	size_t nfuncs;
-};
-
-static void obj_close(struct obj *o)
-{
-	free(o->funcs);
-	if (o->elf)
-		elf_end(o->elf);
-	if (o->fd >= 0)
-		close(o->fd);
-}
-
-static Elf_Data *find_rela(struct obj *o, size_t shndx, size_t *n)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(o->elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
-		    sh.sh_info != shndx || !sh.sh_entsize)
-			continue;
-		*n = sh.sh_size / sh.sh_entsize;
-		return elf_getdata(scn, NULL);
-	}
-	*n = 0;
-	return NULL;
-}
-
 /* Read one function symbol's bytes and relocations into @f. */
-static int load_func(struct obj *o, const GElf_Sym *sym, const char *name,
-		     struct obj_func *f)
+static int load_func(struct obj *o, size_t idx, struct obj_func *f)
 {
-	Elf_Scn *scn = elf_getscn(o->elf, sym->st_shndx);
-	Elf_Data *data;
-	GElf_Shdr sh;
+	const struct dsym *s = &o->syms[idx];
+	const struct dsec *sec = obj_sec(o, s->sym.st_shndx);
 
-	data = scn ? elf_getdata(scn, NULL) : NULL;
-	if (!data || !gelf_getshdr(scn, &sh)) {
-		hd_err("%s: function %s: cannot read its section", o->path, name);
+	if (!sec) {
+		hd_err("%s: function %s: cannot read its section", o->path,
+		       s->name);
 		return -1;
 	}
-	if (sh.sh_type != SHT_PROGBITS || sym->st_value > data->d_size ||
-	    sym->st_size > data->d_size - sym->st_value) {
-		hd_err("%s: function %s lies outside its section", o->path, name);
+	if (sec->sh.sh_type != SHT_PROGBITS || !sec->data ||
+	    s->sym.st_value > sec->sh.sh_size ||
+	    s->sym.st_size > sec->sh.sh_size - s->sym.st_value) {
+		hd_err("%s: function %s lies outside its section", o->path,
+		       s->name);
 		return -1;
 	}
-	f->name = name;
-	f->sym = *sym;
-	f->code = (const uint8_t *)data->d_buf + sym->st_value;
-	f->rela = find_rela(o, sym->st_shndx, &f->nrela);
+	f->name = s->name;
+	f->unit = s->unit;
+	f->sym = s->sym;
+	f->code = sec->data + s->sym.st_value;
+	f->rela = sec->relas;
+	f->nrela = sec->nrelas;
 	f->twin = NULL;
+	f->symidx = idx;
 	return 0;
 }
 
-/* Stage 1: open an object and collect its defined functions. */
-static int obj_open(struct obj *o, const char *path)
+/* Stage 1: open a build as the model and collect its defined functions. */
+static int obj_open(struct obj *o, const char *path, bool linked)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	GElf_Ehdr eh;
 	size_t i;
 
-	memset(o, 0, sizeof(*o));
-	o->path = path;
-	o->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (o->fd < 0) {
-		hd_err("%s: %s", path, strerror(errno));
+	if (linked ? obj_load_bin(o, path) : obj_load_rel(o, path))
 		return -1;
-	}
-	o->elf = elf_begin(o->fd, ELF_C_READ, NULL);
-	if (!o->elf || elf_kind(o->elf) != ELF_K_ELF || !gelf_getehdr(o->elf, &eh)) {
-		hd_err("%s: not an ELF file", path);
-		goto fail;
-	}
-	if (eh.e_type != ET_REL || eh.e_machine != EM_X86_64) {
-		hd_err("%s: not an x86-64 relocatable object", path);
-		goto fail;
-	}
-	if (elf_getshdrstrndx(o->elf, &o->shstrndx)) {
-		hd_err("%s: %s", path, elf_errmsg(-1));
-		goto fail;
-	}
-	while ((scn = elf_nextscn(o->elf, scn))) {
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
-			break;
-	}
-	o->symdata = scn ? elf_getdata(scn, NULL) : NULL;
-	if (!o->symdata || !sh.sh_entsize) {
-		hd_err("%s: no symbol table", path);
-		goto fail;
-	}
-	o->nsyms = sh.sh_size / sh.sh_entsize;
-	o->strndx = sh.sh_link;
-	o->funcs = calloc(o->nsyms, sizeof(*o->funcs));
+	o->funcs = calloc(o->nsyms + 1, sizeof(*o->funcs));
 	if (!o->funcs) {
 		hd_err("out of memory");
 		goto fail;
 	}
 	for (i = 1; i < o->nsyms; i++) {
-		GElf_Sym sym;
-		const char *name;
+		const GElf_Sym *sym = &o->syms[i].sym;
 
-		if (!gelf_getsym(o->symdata, i, &sym) ||
-		    GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-		    sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+		if (GELF_ST_TYPE(sym->st_info) != STT_FUNC ||
+		    sym->st_shndx == SHN_UNDEF || sym->st_shndx >= SHN_LORESERVE)
 			continue;
-		name = elf_strptr(o->elf, o->strndx, sym.st_name);
-		if (!name || !*name) {
+		if (!*o->syms[i].name) {
 			hd_err("%s: function symbol %zu has no name", path, i);
 			goto fail;
 		}
-		if (load_func(o, &sym, name, &o->funcs[o->nfuncs]))
+		if (load_func(o, i, &o->funcs[o->nfuncs]))
 			goto fail;
-		o->funcs[o->nfuncs].symidx = i;
 		o->nfuncs++;
 	}
 	return 0;
@@ -178,7 +99,8 @@ static void correlate(struct obj *old, struct obj *new)
 	for (i = 0; i < new->nfuncs; i++)
 		for (j = 0; j < old->nfuncs; j++)
 			if (!old->funcs[j].twin &&
-			    !strcmp(new->funcs[i].name, old->funcs[j].name)) {
+			    !strcmp(new->funcs[i].name, old->funcs[j].name) &&
+			    obj_same_unit(new->funcs[i].unit, old->funcs[j].unit)) {
 				new->funcs[i].twin = &old->funcs[j];
 				old->funcs[j].twin = &new->funcs[i];
 				break;
@@ -223,24 +145,22 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 			const GElf_Rela *r, struct target *t)
 {
 	size_t idx = GELF_R_SYM(r->r_info);
-	Elf_Scn *scn;
-	Elf_Data *d;
-	GElf_Shdr sh;
-	GElf_Sym sym;
+	const struct dsec *sec = NULL;
+	const GElf_Sym *sym;
 	int64_t off;
 
 	memset(t, 0, sizeof(*t));
-	if (!idx || idx >= o->nsyms || !gelf_getsym(o->symdata, idx, &sym)) {
+	if (!idx || idx >= o->nsyms) {
 		hd_err("%s: %s: relocation with bad symbol %zu", o->path,
 		       f->name, idx);
 		return -1;
 	}
-	scn = NULL;
-	if (sym.st_shndx != SHN_UNDEF && sym.st_shndx < SHN_LORESERVE) {
-		scn = elf_getscn(o->elf, sym.st_shndx);
-		if (!scn || !gelf_getshdr(scn, &sh)) {
+	sym = &o->syms[idx].sym;
+	if (sym->st_shndx != SHN_UNDEF && sym->st_shndx < SHN_LORESERVE) {
+		sec = obj_sec(o, sym->st_shndx);
+		if (!sec) {
 			hd_err("%s: %s: relocation against unreadable section %u",
-			       o->path, f->name, sym.st_shndx);
+			       o->path, f->name, sym->st_shndx);
 			return -1;
 		}
 	}
@@ -248,58 +168,49 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	 * Labels (gcc's .LC0 under -fdata-sections, clang's .L.str) are
 	 * places in a section, compared by what is there.
 	 */
-	if (!scn || (GELF_ST_TYPE(sym.st_info) != STT_SECTION &&
-		     !(GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
-		       (GELF_ST_TYPE(sym.st_info) == STT_NOTYPE ||
-			(sh.sh_flags & SHF_STRINGS))))) {
-		t->name = elf_strptr(o->elf, o->strndx, sym.st_name);
-		if (!t->name) {
-			hd_err("%s: %s: relocation symbol %zu has no name",
-			       o->path, f->name, idx);
-			return -1;
-		}
+	if (!sec || (GELF_ST_TYPE(sym->st_info) != STT_SECTION &&
+		     !(GELF_ST_BIND(sym->st_info) == STB_LOCAL &&
+		       (GELF_ST_TYPE(sym->st_info) == STT_NOTYPE ||
+			(sec->sh.sh_flags & SHF_STRINGS))))) {
+		t->name = o->syms[idx].name;
 		t->namelen = strlen(t->name);
 		t->off = r->r_addend;
-		if (GELF_ST_TYPE(sym.st_info) == STT_OBJECT)
-			t->namelen = sym_key_len(&sym, t->name);
+		if (GELF_ST_TYPE(sym->st_info) == STT_OBJECT)
+			t->namelen = sym_key_len(sym, t->name);
 		return 0;
 	}
 	t->section = true;
-	t->name = elf_strptr(o->elf, o->shstrndx, sh.sh_name);
-	if (!t->name) {
-		hd_err("%s: %s: relocation against unreadable section %u",
-		       o->path, f->name, sym.st_shndx);
-		return -1;
-	}
+	t->name = sec->name;
 	t->namelen = strlen(t->name);
-	t->off = (int64_t)sym.st_value + r->r_addend;
-	d = sh.sh_type == SHT_PROGBITS ? elf_getdata(scn, NULL) : NULL;
-	if (!(sh.sh_flags & SHF_STRINGS)) {
+	t->off = (int64_t)sym->st_value + r->r_addend;
+	if (!(sec->sh.sh_flags & SHF_STRINGS)) {
 		/*
 		 * An offset into data whose extent is unknown (gcc -O0's
 		 * .rodata): the whole section has to be the same.
 		 */
-		if (d && !(sh.sh_flags & SHF_EXECINSTR)) {
-			t->data = d->d_buf;
-			t->datalen = d->d_size;
+		if (sec->data && sec->sh.sh_type == SHT_PROGBITS &&
+		    !(sec->sh.sh_flags & SHF_EXECINSTR)) {
+			t->data = sec->data;
+			t->datalen = sec->sh.sh_size;
 		}
 		return 0;
 	}
-	if (GELF_ST_TYPE(sym.st_info) != STT_SECTION) {
+	if (GELF_ST_TYPE(sym->st_info) != STT_SECTION) {
 		/* A label names its string; the addend is compared as is. */
-		off = sym.st_value;
+		off = sym->st_value;
 		t->off = r->r_addend;
 	} else {
 		/* A rip-relative addend is biased by the field's end. */
 		off = t->off + (reloc_pcrel(GELF_R_TYPE(r->r_info)) ? 4 : 0);
 	}
-	if (!d || off < 0 || (uint64_t)off >= d->d_size ||
-	    !memchr((const char *)d->d_buf + off, 0, d->d_size - off)) {
+	if (!sec->data || sec->sh.sh_type != SHT_PROGBITS || off < 0 ||
+	    (uint64_t)off >= sec->sh.sh_size ||
+	    !memchr(sec->data + off, 0, sec->sh.sh_size - off)) {
 		hd_err("%s: %s: string reference outside %s", o->path,
 		       f->name, t->name);
 		return -1;
 	}
-	t->str = (const char *)d->d_buf + off;
+	t->str = (const char *)sec->data + off;
 	return 0;
 }
 
@@ -323,15 +234,11 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 		GElf_Rela r;
 		unsigned int w;
 
-		if (!f->rela || !gelf_getrela(f->rela, i, &r)) {
-			hd_err("%s: %s: unreadable relocation %zu", o->path,
-			       f->name, i);
-			goto fail;
-		}
+		r = f->rela[i];
 		if (r.r_offset < f->sym.st_value ||
 		    r.r_offset >= f->sym.st_value + f->sym.st_size)
 			continue;
-		w = hd_reloc_width(GELF_R_TYPE(r.r_info));
+		w = obj_reloc_width(GELF_R_TYPE(r.r_info));
 		if (!w || r.r_offset + w > f->sym.st_value + f->sym.st_size) {
 			hd_err("%s: %s: relocation type %u at +%#llx not understood",
 			       o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
@@ -421,7 +328,7 @@ static int compare_func(struct obj *old, struct obj_func *of,
 			goto out;
 		}
 		memset(mask + nr[i].r_offset, 1,
-		       hd_reloc_width(GELF_R_TYPE(nr[i].r_info)));
+		       obj_reloc_width(GELF_R_TYPE(nr[i].r_info)));
 	}
 	for (off = 0; off < nf->sym.st_size; off++)
 		if (!mask[off] && of->code[off] != nf->code[off]) {
@@ -437,7 +344,7 @@ out:
 	return ret;
 }
 
-static int add_change(struct hd_diff *d, const char *name,
+static int add_change(struct hd_diff *d, const struct obj_func *f,
 		      enum hd_func_status st, char *why)
 {
 	struct hd_func_change *v;
@@ -446,9 +353,13 @@ static int add_change(struct hd_diff *d, const char *name,
 	if (!v)
 		goto oom;
 	d->funcs = v;
-	v[d->n].name = strdup(name);
-	if (!v[d->n].name)
+	memset(&v[d->n], 0, sizeof(v[d->n]));
+	v[d->n].name = strdup(f->name);
+	v[d->n].unit = f->unit ? strdup(f->unit) : NULL;
+	if (!v[d->n].name || (f->unit && !v[d->n].unit)) {
+		free(v[d->n].name);
 		goto oom;
+	}
 	v[d->n].status = st;
 	v[d->n].why = why;
 	d->n++;
@@ -463,56 +374,63 @@ oom:
 struct obj_data {
 	GElf_Sym sym;
 	const char *name;
+	const char *unit;
 	size_t keylen;
 	const uint8_t *init;
 	bool writable;
 };
 
-static bool sec_relro(struct obj *o, const GElf_Shdr *sh)
+static bool sec_relro(const struct dsec *sec)
 {
-	const char *n = elf_strptr(o->elf, o->shstrndx, sh->sh_name);
-
-	return n && !strncmp(n, ".data.rel.ro", 12);
+	return !strncmp(sec->name, ".data.rel.ro", 12);
 }
 
 /* Fetch symbol @i as a data object; 0 if it is not one, -1 on error. */
 static int get_data(struct obj *o, size_t i, struct obj_data *od)
 {
-	Elf_Scn *scn;
-	Elf_Data *d;
-	GElf_Shdr sh;
+	const struct dsec *sec;
 	int type;
 
-	if (!gelf_getsym(o->symdata, i, &od->sym))
+	if (!i || i >= o->nsyms)
 		return 0;
+	od->sym = o->syms[i].sym;
 	type = GELF_ST_TYPE(od->sym.st_info);
 	if ((type != STT_OBJECT && type != STT_TLS &&
 	     type != STT_GNU_IFUNC) || od->sym.st_shndx == SHN_UNDEF ||
 	    od->sym.st_shndx >= SHN_LORESERVE)
 		return 0;
-	od->name = elf_strptr(o->elf, o->strndx, od->sym.st_name);
-	scn = elf_getscn(o->elf, od->sym.st_shndx);
-	if (!od->name || !scn || !gelf_getshdr(scn, &sh)) {
+	od->name = o->syms[i].name;
+	od->unit = o->syms[i].unit;
+	sec = obj_sec(o, od->sym.st_shndx);
+	if (!sec) {
 		hd_err("%s: data symbol %zu unreadable", o->path, i);
 		return -1;
 	}
 	/* String literals are compared where code uses them. */
-	if (sh.sh_flags & SHF_STRINGS)
+	if (sec->sh.sh_flags & SHF_STRINGS)
 		return 0;
 	od->keylen = sym_key_len(&od->sym, od->name);
 	/* Relocated once at load, then read-only: a constant. */
-	od->writable = (sh.sh_flags & SHF_WRITE) && !sec_relro(o, &sh);
+	od->writable = (sec->sh.sh_flags & SHF_WRITE) && !sec_relro(sec);
 	od->init = NULL;
-	if (sh.sh_type == SHT_NOBITS)
+	if (sec->sh.sh_type == SHT_NOBITS)
 		return 1;
-	d = elf_getdata(scn, NULL);
-	if (!d || od->sym.st_value > d->d_size ||
-	    od->sym.st_size > d->d_size - od->sym.st_value) {
+	if (!sec->data || od->sym.st_value > sec->sh.sh_size ||
+	    od->sym.st_size > sec->sh.sh_size - od->sym.st_value) {
 		hd_err("%s: %s lies outside its section", o->path, od->name);
 		return -1;
 	}
-	od->init = (const uint8_t *)d->d_buf + od->sym.st_value;
+	od->init = sec->data + od->sym.st_value;
 	return 1;
+}
+
+/* Whether two data objects are the same variable of the two builds. */
+static bool data_twins(const struct obj_data *a, const struct obj_data *b)
+{
+	return a->keylen == b->keylen &&
+	       GELF_ST_BIND(a->sym.st_info) == GELF_ST_BIND(b->sym.st_info) &&
+	       !memcmp(a->name, b->name, b->keylen) &&
+	       obj_same_unit(a->unit, b->unit);
 }
 
 static bool init_equal(const struct obj_data *a, const struct obj_data *b)
@@ -543,8 +461,10 @@ static int data_same(struct obj *old, const struct obj_data *od,
 
 	if (!od->init || !nd->init)
 		return init_equal(od, nd);
-	of.rela = find_rela(old, od->sym.st_shndx, &of.nrela);
-	nf.rela = find_rela(new, nd->sym.st_shndx, &nf.nrela);
+	of.rela = old->secs[od->sym.st_shndx].relas;
+	of.nrela = old->secs[od->sym.st_shndx].nrelas;
+	nf.rela = new->secs[nd->sym.st_shndx].relas;
+	nf.nrela = new->secs[nd->sym.st_shndx].nrelas;
 	r = compare_func(old, &of, new, &nf, &why);
 	free(why);
 	return r < 0 ? -1 : !r;
@@ -554,25 +474,25 @@ static int data_same(struct obj *old, const struct obj_data *od,
 static bool func_uses(struct obj *o, const struct obj_func *f,
 		      const struct obj_data *d)
 {
-	size_t j;
+	size_t j, idx;
 
-	for (j = 0; f->rela && j < f->nrela; j++) {
-		GElf_Rela r;
-		GElf_Sym sym;
-		const char *n;
+	for (j = 0; j < f->nrela; j++) {
+		const GElf_Rela *r = &f->rela[j];
+		const struct dsym *sym;
 
-		if (!gelf_getrela(f->rela, j, &r) ||
-		    r.r_offset < f->sym.st_value ||
-		    r.r_offset >= f->sym.st_value + f->sym.st_size ||
-		    !gelf_getsym(o->symdata, GELF_R_SYM(r.r_info), &sym))
+		idx = GELF_R_SYM(r->r_info);
+		if (r->r_offset < f->sym.st_value ||
+		    r->r_offset >= f->sym.st_value + f->sym.st_size ||
+		    !idx || idx >= o->nsyms)
 			continue;
-		if (GELF_ST_TYPE(sym.st_info) == STT_SECTION) {
-			if (sym.st_shndx == d->sym.st_shndx)
+		sym = &o->syms[idx];
+		if (GELF_ST_TYPE(sym->sym.st_info) == STT_SECTION) {
+			if (sym->sym.st_shndx == d->sym.st_shndx)
 				return true;
 			continue;
 		}
-		n = elf_strptr(o->elf, o->strndx, sym.st_name);
-		if (n && !strcmp(n, d->name))
+		if (!strcmp(sym->name, d->name) &&
+		    obj_same_unit(sym->unit, d->unit))
 			return true;
 	}
 	return false;
@@ -592,7 +512,8 @@ static int include_users(struct obj *o, const struct obj_data *d,
 		char *why;
 
 		for (k = from; k < out->n; k++)
-			if (!strcmp(out->funcs[k].name, f->name))
+			if (!strcmp(out->funcs[k].name, f->name) &&
+			    obj_same_unit(out->funcs[k].unit, f->unit))
 				break;
 		if (k < out->n || !func_uses(o, f, d))
 			continue;
@@ -601,7 +522,7 @@ static int include_users(struct obj *o, const struct obj_data *d,
 		if (explain)
 			fprintf(explain, "%s: changed %s: %s\n", o->path,
 				f->name, why);
-		if (add_change(out, f->name, HD_FUNC_CHANGED, why))
+		if (add_change(out, f, HD_FUNC_CHANGED, why))
 			return -1;
 	}
 	return 0;
@@ -637,10 +558,7 @@ static int compare_data(struct obj *old, struct obj *new,
 			r = get_data(old, j, &od);
 			if (r < 0)
 				return -1;
-			found = r && od.keylen == nd.keylen &&
-				GELF_ST_BIND(od.sym.st_info) ==
-				GELF_ST_BIND(nd.sym.st_info) &&
-				!memcmp(od.name, nd.name, nd.keylen);
+			found = r && data_twins(&od, &nd);
 		}
 		if (GELF_ST_TYPE(nd.sym.st_info) == STT_GNU_IFUNC) {
 			if (found)
@@ -717,50 +635,41 @@ struct incl {
 	long *symmap;		/* input symbol -> emitted, or -1 */
 	size_t *work;		/* included sections still to relocate */
 	size_t nwork;
-	size_t shnum;
 };
 
-static bool in_patch(const struct incl *in, const char *name)
+static bool in_patch(const struct incl *in, const char *name,
+		     const char *unit)
 {
 	size_t k;
 
 	for (k = in->from; k < in->changed->n; k++)
-		if (!strcmp(in->changed->funcs[k].name, name))
+		if (!strcmp(in->changed->funcs[k].name, name) &&
+		    obj_same_unit(in->changed->funcs[k].unit, unit))
 			return true;
 	return false;
 }
 
 static long include_section(struct incl *in, size_t shndx)
 {
-	Elf_Scn *scn = elf_getscn(in->o->elf, shndx);
-	const char *name;
-	Elf_Data *d = NULL;
-	GElf_Shdr sh;
+	const struct dsec *sec = obj_sec(in->o, shndx);
 
-	if (shndx >= in->shnum || !scn || !gelf_getshdr(scn, &sh)) {
+	if (!sec) {
 		hd_err("%s: section %zu unreadable", in->o->path, shndx);
 		return -1;
 	}
 	if (in->secmap[shndx] >= 0)
 		return in->secmap[shndx];
-	name = elf_strptr(in->o->elf, in->o->shstrndx, sh.sh_name);
-	if (sh.sh_type != SHT_NOBITS)
-		d = elf_getdata(scn, NULL);
-	if (sh.sh_type != SHT_NOBITS && !d) {
-		hd_err("%s: section %s unreadable", in->o->path,
-		       name ? name : "?");
-		return -1;
-	}
-	if ((sh.sh_type != SHT_PROGBITS && sh.sh_type != SHT_NOBITS) ||
-	    (sh.sh_flags & SHF_TLS)) {
+	if ((sec->sh.sh_type != SHT_PROGBITS && sec->sh.sh_type != SHT_NOBITS) ||
+	    (sec->sh.sh_flags & SHF_TLS) ||
+	    (sec->sh.sh_type == SHT_PROGBITS && !sec->data)) {
 		hd_err("%s: section %s cannot be carried in a patch",
-		       in->o->path, name ? name : "?");
+		       in->o->path, sec->name);
 		return -1;
 	}
-	in->secmap[shndx] = hd_emit_section(in->em, name ? name : "", sh.sh_type,
-					    sh.sh_flags & ~SHF_GROUP,
-					    sh.sh_addralign,
-					    d ? d->d_buf : NULL, sh.sh_size);
+	in->secmap[shndx] = hd_emit_section(in->em, sec->name, sec->sh.sh_type,
+					    sec->sh.sh_flags & ~SHF_GROUP,
+					    sec->sh.sh_addralign, sec->data,
+					    sec->sh.sh_size);
 	if (in->secmap[shndx] < 0)
 		return -1;
 	in->work[in->nwork++] = shndx;
@@ -768,55 +677,53 @@ static long include_section(struct incl *in, size_t shndx)
 }
 
 /* A symbol the target must have: an undefined symbol resolved there. */
-static long target_sym(struct incl *in, const GElf_Sym *s, const char *name)
+static long target_sym(struct incl *in, const struct dsym *s)
 {
-	bool local = GELF_ST_BIND(s->st_info) == STB_LOCAL;
+	bool local = GELF_ST_BIND(s->sym.st_info) == STB_LOCAL;
 	GElf_Sym ts;
 	int r;
 
-	r = hd_target_lookup(in->tgt, name, sym_key_len(s, name), local,
-			     in->objname, &ts);
+	r = hd_target_lookup(in->tgt, s->name, sym_key_len(&s->sym, s->name),
+			     local, s->unit ? s->unit : in->objname, &ts);
 	if (r < 0)
 		return -1;
 	if (!r) {
 		hd_err("%s: %s%s is not in the target %s: is it built from the old source?",
-		       in->o->path, local ? "static " : "", name, in->tgt->path);
+		       in->o->path, local ? "static " : "", s->name,
+		       in->tgt->path);
 		return -1;
 	}
-	return hd_emit_undef(in->em, name, HDP_SYM_TARGET, ts.st_value);
+	return hd_emit_undef(in->em, s->name, HDP_SYM_TARGET, ts.st_value);
 }
 
-/* The only object or function symbol at offset 0 of section @shndx. */
-static bool sole_symbol(struct obj *o, size_t shndx, int type, GElf_Sym *out,
-			const char **name)
+/* The only symbol of @type at offset 0 of section @shndx: its index. */
+static size_t sole_symbol(struct obj *o, size_t shndx, int type)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, found = 0;
 
 	for (i = 1; i < o->nsyms; i++) {
-		GElf_Sym s;
+		const GElf_Sym *s = &o->syms[i].sym;
 
-		if (!gelf_getsym(o->symdata, i, &s) || s.st_shndx != shndx ||
-		    GELF_ST_TYPE(s.st_info) != type)
+		if (s->st_shndx != shndx || GELF_ST_TYPE(s->st_info) != type)
 			continue;
-		*out = s;
-		*name = elf_strptr(o->elf, o->strndx, s.st_name);
+		found = i;
 		n++;
 	}
-	return n == 1 && !out->st_value && *name;
+	return n == 1 && !o->syms[found].sym.st_value ? found : 0;
 }
 
 static long map_sym(struct incl *in, size_t idx, int64_t *addend);
 
-static long map_data(struct incl *in, size_t idx, const GElf_Sym *s,
-		     const char *name)
+static long map_data(struct incl *in, size_t idx)
 {
+	const struct dsym *s = &in->o->syms[idx];
 	struct obj_data nd, od;
 	size_t j;
 	int r;
 
-	if (GELF_ST_TYPE(s->st_info) == STT_TLS) {
+	if (GELF_ST_TYPE(s->sym.st_info) == STT_TLS) {
 		hd_err("%s: patched code uses thread-local %s: not supported",
-		       in->o->path, name);
+		       in->o->path, s->name);
 		return -1;
 	}
 	r = get_data(in->o, idx, &nd);
@@ -826,126 +733,118 @@ static long map_data(struct incl *in, size_t idx, const GElf_Sym *s,
 		r = get_data(in->old, j, &od);
 		if (r < 0)
 			return -1;
-		if (!r || od.keylen != nd.keylen ||
-		    GELF_ST_BIND(od.sym.st_info) != GELF_ST_BIND(nd.sym.st_info) ||
-		    memcmp(od.name, nd.name, nd.keylen))
+		if (!r || !data_twins(&od, &nd))
 			continue;
 		r = data_same(in->old, &od, in->o, &nd);
 		if (r < 0)
 			return -1;
 		/* Existing data: the target's own copy, current value. */
 		if (r || nd.writable)
-			return target_sym(in, s, name);
+			return target_sym(in, s);
 		break;
 	}
 	/* New data, or a changed static constant: a copy in the patch. */
-	if (include_section(in, s->st_shndx) < 0)
+	if (include_section(in, s->sym.st_shndx) < 0)
 		return -1;
-	return hd_emit_defined(in->em, name, GELF_ST_BIND(s->st_info),
-			       GELF_ST_TYPE(s->st_info),
-			       in->secmap[s->st_shndx], s->st_value, s->st_size);
+	return hd_emit_defined(in->em, s->name, GELF_ST_BIND(s->sym.st_info),
+			       GELF_ST_TYPE(s->sym.st_info),
+			       in->secmap[s->sym.st_shndx], s->sym.st_value,
+			       s->sym.st_size);
 }
 
 /* A reference through a section symbol or a label: by section. */
 static long map_section_ref(struct incl *in, const GElf_Sym *s,
 			    int64_t *addend)
 {
-	Elf_Scn *scn = elf_getscn(in->o->elf, s->st_shndx);
-	const char *name, *sname;
-	GElf_Shdr sh;
-	GElf_Sym only;
-	long sec;
+	const struct dsec *sec = obj_sec(in->o, s->st_shndx);
+	size_t only;
+	long id;
 
-	if (!scn || !gelf_getshdr(scn, &sh))
+	if (!sec)
 		return -1;
-	sname = elf_strptr(in->o->elf, in->o->shstrndx, sh.sh_name);
-	if (sh.sh_flags & SHF_EXECINSTR) {
+	if (sec->sh.sh_flags & SHF_EXECINSTR) {
 		/* -ffunction-sections: the section is one function. */
-		if (!sole_symbol(in->o, s->st_shndx, STT_FUNC, &only, &name)) {
+		only = sole_symbol(in->o, s->st_shndx, STT_FUNC);
+		if (!only) {
 			hd_err("%s: reference into %s, which is not one function",
-			       in->o->path, sname ? sname : "?");
+			       in->o->path, sec->name);
 			return -1;
 		}
-		if (!in_patch(in, name)) {
+		if (!in_patch(in, in->o->syms[only].name,
+			      in->o->syms[only].unit)) {
 			*addend += s->st_value;
-			return target_sym(in, &only, name);
+			return target_sym(in, &in->o->syms[only]);
 		}
-	} else if ((sh.sh_flags & SHF_WRITE) && !sec_relro(in->o, &sh)) {
-		size_t i;
-
-		if (!sole_symbol(in->o, s->st_shndx, STT_OBJECT, &only, &name) ||
-		    only.st_size != sh.sh_size) {
+	} else if ((sec->sh.sh_flags & SHF_WRITE) && !sec_relro(sec)) {
+		only = sole_symbol(in->o, s->st_shndx, STT_OBJECT);
+		if (!only || in->o->syms[only].sym.st_size != sec->sh.sh_size) {
 			hd_err("%s: reference into %s, which is not one object: build with -fdata-sections",
-			       in->o->path, sname ? sname : "?");
+			       in->o->path, sec->name);
 			return -1;
 		}
-		for (i = 1; i < in->o->nsyms; i++) {
-			GElf_Sym t;
-
-			if (gelf_getsym(in->o->symdata, i, &t) &&
-			    t.st_shndx == s->st_shndx &&
-			    GELF_ST_TYPE(t.st_info) == STT_OBJECT) {
-				*addend += s->st_value;
-				return map_sym(in, i, addend);
-			}
-		}
-		return -1;
+		*addend += s->st_value;
+		return map_sym(in, only, addend);
 	}
-	sec = include_section(in, s->st_shndx);
-	if (sec < 0)
+	id = include_section(in, s->st_shndx);
+	if (id < 0)
 		return -1;
 	*addend += s->st_value;
-	return hd_emit_secsym(in->em, sec);
+	return hd_emit_secsym(in->em, id);
 }
 
 static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 {
-	const char *name;
-	GElf_Sym s;
+	const struct dsym *ds;
+	const GElf_Sym *s;
 	long id;
 	int type;
 
-	if (!idx || idx >= in->o->nsyms || !gelf_getsym(in->o->symdata, idx, &s))
+	if (!idx || idx >= in->o->nsyms)
 		return -1;
-	type = GELF_ST_TYPE(s.st_info);
-	name = elf_strptr(in->o->elf, in->o->strndx, s.st_name);
-	if (!name)
-		return -1;
-	if (s.st_shndx != SHN_UNDEF && s.st_shndx < SHN_LORESERVE &&
+	ds = &in->o->syms[idx];
+	s = &ds->sym;
+	type = GELF_ST_TYPE(s->st_info);
+	if (s->st_shndx != SHN_UNDEF && s->st_shndx < SHN_LORESERVE &&
 	    (type == STT_SECTION ||
-	     (GELF_ST_BIND(s.st_info) == STB_LOCAL && type == STT_NOTYPE) ||
-	     (GELF_ST_BIND(s.st_info) == STB_LOCAL && type == STT_OBJECT &&
+	     (GELF_ST_BIND(s->st_info) == STB_LOCAL && type == STT_NOTYPE) ||
+	     (GELF_ST_BIND(s->st_info) == STB_LOCAL && type == STT_OBJECT &&
 	      !get_data(in->o, idx, &(struct obj_data){ 0 }))))
-		return map_section_ref(in, &s, addend);
+		return map_section_ref(in, s, addend);
 	if (in->symmap[idx] >= 0)
 		return in->symmap[idx];
-	if (s.st_shndx == SHN_UNDEF) {
+	if (s->st_shndx == SHN_UNDEF) {
 		GElf_Sym ts;
-		int r = hd_target_lookup(in->tgt, name, strlen(name), false,
-					 in->objname, &ts);
+		int r = hd_target_lookup(in->tgt, ds->name, strlen(ds->name),
+					 false, in->objname, &ts);
 
 		if (r < 0)
 			return -1;
-		id = hd_emit_undef(in->em, name, r ? HDP_SYM_TARGET : HDP_SYM_SHLIB,
+		id = hd_emit_undef(in->em, ds->name,
+				   r ? HDP_SYM_TARGET : HDP_SYM_SHLIB,
 				   r ? ts.st_value : 0);
-	} else if (s.st_shndx >= SHN_LORESERVE) {
-		hd_err("%s: symbol %s in a special section is not supported",
-		       in->o->path, name);
+	} else if (s->st_shndx >= SHN_LORESERVE) {
+		if (in->o->linked)
+			hd_err("%s: the patch would refer to %s, which hdctl cannot place in the target",
+			       in->o->path, ds->name);
+		else
+			hd_err("%s: %s is in a special section, which a patch cannot refer to",
+			       in->o->path, ds->name);
 		return -1;
 	} else if (type == STT_FUNC) {
-		if (!in_patch(in, name))
-			id = target_sym(in, &s, name);
-		else if (include_section(in, s.st_shndx) < 0)
+		if (!in_patch(in, ds->name, ds->unit))
+			id = target_sym(in, ds);
+		else if (include_section(in, s->st_shndx) < 0)
 			id = -1;
 		else
-			id = hd_emit_defined(in->em, name, GELF_ST_BIND(s.st_info),
-					     STT_FUNC, in->secmap[s.st_shndx],
-					     s.st_value, s.st_size);
+			id = hd_emit_defined(in->em, ds->name,
+					     GELF_ST_BIND(s->st_info), STT_FUNC,
+					     in->secmap[s->st_shndx],
+					     s->st_value, s->st_size);
 	} else if (type == STT_OBJECT || type == STT_TLS) {
-		id = map_data(in, idx, &s, name);
+		id = map_data(in, idx);
 	} else {
 		hd_err("%s: reference to %s (symbol type %d) not understood",
-		       in->o->path, name, type);
+		       in->o->path, ds->name, type);
 		return -1;
 	}
 	in->symmap[idx] = id;
@@ -955,31 +854,33 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 /* Copy the relocations of included section @shndx, resolving symbols. */
 static int relocate_section(struct incl *in, size_t shndx)
 {
-	Elf_Data *rela;
-	size_t i, n;
+	const struct dsec *sec = &in->o->secs[shndx];
+	size_t i;
 
-	rela = find_rela(in->o, shndx, &n);
-	for (i = 0; i < n; i++) {
-		GElf_Rela r;
+	for (i = 0; i < sec->nrelas; i++) {
+		GElf_Rela r = sec->relas[i];
+		unsigned int type = GELF_R_TYPE(r.r_info);
 		int64_t addend;
 		long sym;
 
-		if (!rela || !gelf_getrela(rela, i, &r))
+		if (type == HD_R_PC8) {
+			size_t t = GELF_R_SYM(r.r_info);
+
+			hd_err("%s: %s+%#llx jumps to %s with an 8-bit displacement, which cannot reach it from the patch; build with -ffunction-sections",
+			       in->o->path, sec->name,
+			       (unsigned long long)r.r_offset,
+			       t && t < in->o->nsyms ? in->o->syms[t].name : "?");
 			return -1;
-		if (!hd_reloc_width(GELF_R_TYPE(r.r_info)) ||
-		    GELF_R_TYPE(r.r_info) == R_X86_64_TPOFF32 ||
-		    GELF_R_TYPE(r.r_info) == R_X86_64_GOTTPOFF ||
-		    GELF_R_TYPE(r.r_info) == R_X86_64_TLSGD ||
-		    GELF_R_TYPE(r.r_info) == R_X86_64_TLSLD ||
-		    GELF_R_TYPE(r.r_info) == R_X86_64_DTPOFF32) {
+		}
+		if (!hd_reloc_width(type) || hd_reloc_is_tls(type)) {
 			hd_err("%s: relocation type %u in a patched section is not supported",
-			       in->o->path, (unsigned int)GELF_R_TYPE(r.r_info));
+			       in->o->path, type);
 			return -1;
 		}
 		addend = r.r_addend;
 		sym = map_sym(in, GELF_R_SYM(r.r_info), &addend);
 		if (sym < 0 || hd_emit_rela(in->em, in->secmap[shndx], r.r_offset,
-					    GELF_R_TYPE(r.r_info), addend, sym))
+					    type, addend, sym))
 			return -1;
 	}
 	return 0;
@@ -996,7 +897,8 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 	int r;
 
 	for (i = 0; i < in->o->nfuncs && !nf; i++)
-		if (!strcmp(in->o->funcs[i].name, c->name))
+		if (!strcmp(in->o->funcs[i].name, c->name) &&
+		    obj_same_unit(in->o->funcs[i].unit, c->unit))
 			nf = &in->o->funcs[i];
 	if (!nf)
 		return -1;
@@ -1007,7 +909,7 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 		return hd_emit_func(in->em, sym, HDP_FUNC_NEW, c->name, 0, 0, 0);
 	r = hd_target_lookup(in->tgt, c->name, strlen(c->name),
 			     GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,
-			     in->objname, &ts);
+			     c->unit ? c->unit : in->objname, &ts);
 	if (r <= 0) {
 		if (!r)
 			hd_err("%s: %s is not in the target %s", in->o->path,
@@ -1041,16 +943,14 @@ static int include_and_emit(struct obj *old, struct obj *new,
 	int ret = -1;
 
 	in.objname = slash ? slash + 1 : new->path;
-	if (elf_getshdrnum(new->elf, &in.shnum))
-		return -1;
-	in.secmap = malloc(in.shnum * sizeof(*in.secmap));
-	in.symmap = malloc(new->nsyms * sizeof(*in.symmap));
-	in.work = malloc(in.shnum * sizeof(*in.work));
+	in.secmap = malloc((new->nsecs + 1) * sizeof(*in.secmap));
+	in.symmap = malloc((new->nsyms + 1) * sizeof(*in.symmap));
+	in.work = malloc((new->nsecs + 1) * sizeof(*in.work));
 	if (!in.secmap || !in.symmap || !in.work) {
 		hd_err("out of memory");
 		goto out;
 	}
-	for (i = 0; i < in.shnum; i++)
+	for (i = 0; i < new->nsecs; i++)
 		in.secmap[i] = -1;
 	for (i = 0; i < new->nsyms; i++)
 		in.symmap[i] = -1;
@@ -1069,18 +969,18 @@ out:
 	return ret;
 }
 
-int hd_diff_objects(const char *old_path, const char *new_path,
-		    struct hd_diff *out, FILE *explain, struct hd_emit *em,
-		    struct hd_target *tgt)
+static int diff_builds(const char *old_path, const char *new_path,
+		       bool linked, struct hd_diff *out, FILE *explain,
+		       struct hd_emit *em, struct hd_target *tgt)
 {
 	struct obj old, new;
 	size_t i, from = out->n;
 	int ret = -1;
 
 	elf_version(EV_CURRENT);
-	if (obj_open(&old, old_path))
+	if (obj_open(&old, old_path, linked))
 		return -1;
-	if (obj_open(&new, new_path))
+	if (obj_open(&new, new_path, linked))
 		goto close_old;
 	correlate(&old, &new);
 	for (i = 0; i < new.nfuncs; i++) {
@@ -1092,7 +992,7 @@ int hd_diff_objects(const char *old_path, const char *new_path,
 			if (explain)
 				fprintf(explain, "%s: new %s: not in the old build\n",
 					new_path, nf->name);
-			if (add_change(out, nf->name, HD_FUNC_NEW, NULL))
+			if (add_change(out, nf, HD_FUNC_NEW, NULL))
 				goto close_new;
 			continue;
 		}
@@ -1111,7 +1011,7 @@ int hd_diff_objects(const char *old_path, const char *new_path,
 			free(why);
 			goto close_new;
 		}
-		if (r && add_change(out, nf->name, HD_FUNC_CHANGED, why))
+		if (r && add_change(out, nf, HD_FUNC_CHANGED, why))
 			goto close_new;
 		if (!r)
 			free(why);
@@ -1133,12 +1033,27 @@ close_old:
 	return ret;
 }
 
+int hd_diff_objects(const char *old_path, const char *new_path,
+		    struct hd_diff *out, FILE *explain, struct hd_emit *em,
+		    struct hd_target *tgt)
+{
+	return diff_builds(old_path, new_path, false, out, explain, em, tgt);
+}
+
+int hd_diff_binaries(const char *old_path, const char *new_path,
+		     struct hd_diff *out, FILE *explain, struct hd_emit *em,
+		     struct hd_target *tgt)
+{
+	return diff_builds(old_path, new_path, true, out, explain, em, tgt);
+}
+
 void hd_diff_free(struct hd_diff *d)
 {
 	size_t i;
 
 	for (i = 0; i < d->n; i++) {
 		free(d->funcs[i].name);
+		free(d->funcs[i].unit);
 		free(d->funcs[i].why);
 	}
 	free(d->funcs);

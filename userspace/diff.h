@@ -18,6 +18,7 @@ enum hd_func_status {
 
 struct hd_func_change {
 	char *name;
+	char *unit;		/* a static function's source file, or NULL */
 	enum hd_func_status status;
 	char *why;		/* one line for --explain */
 };
@@ -42,6 +43,13 @@ struct hd_target;
 int hd_diff_objects(const char *old_path, const char *new_path,
 		    struct hd_diff *out, FILE *explain, struct hd_emit *em,
 		    struct hd_target *tgt);
+/*
+ * The same over two binaries or shared libraries linked with
+ * -Wl,--emit-relocs, split back into functions and data objects.
+ */
+int hd_diff_binaries(const char *old_path, const char *new_path,
+		     struct hd_diff *out, FILE *explain, struct hd_emit *em,
+		     struct hd_target *tgt);
 void hd_diff_free(struct hd_diff *d);
 
 #endif /* HD_DIFF_H */

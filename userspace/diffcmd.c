@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hdctl diff OLD.o... NEW.o... [--target BINARY -o FILE.hdp]: the
+ * hdctl diff OLD.o... NEW.o... [--target BINARY -o FILE.hdp], or
+ * hdctl diff OLD-BIN NEW-BIN [--target BINARY] [-o FILE.hdp]: the
  * functions whose code changed between two builds, objects matched by
  * file name, and with -o the patch that carries them.
  */
+#include <fcntl.h>
+#include <gelf.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diff.h"
 #include "emit.h"
@@ -18,14 +22,46 @@ void usage_diff(void)
 {
 	printf("Usage: hdctl [-j] diff [--explain] [--target BINARY -o FILE.hdp]\n"
 	       "                  OLD.o... NEW.o...\n"
+	       "       hdctl [-j] diff [--explain] [--target BINARY] [-o FILE.hdp]\n"
+	       "                  OLD-BIN NEW-BIN\n"
 	       "Compare two builds of the same objects (built with\n"
 	       "-ffunction-sections -fdata-sections), matched by file name: the\n"
 	       "first half of the arguments is the old build, the second half\n"
-	       "the new.  Prints each changed or new function; --explain says\n"
-	       "why, on stderr.  With -o, writes the patch for BINARY, the\n"
-	       "running build of the old source (see hdctl info).  Exits 0 with\n"
-	       "changes, 1 when nothing changed, a change is refused, or on\n"
-	       "error.\n");
+	       "the new.  Or compare two builds of one program or shared library\n"
+	       "linked with -Wl,--emit-relocs; the patch is then for OLD-BIN\n"
+	       "unless --target names another copy of it (e.g. a stripped one).\n"
+	       "Prints each changed or new function; --explain says why, on\n"
+	       "stderr.  Warns about a changed function that only runs at\n"
+	       "start-up or exit (main, constructors, destructors).  With -o,\n"
+	       "writes the patch for BINARY, the running build of the old source\n"
+	       "(see hdctl info).  Exits 0 with changes, 1 when nothing changed,\n"
+	       "a change is refused, or on error.\n");
+}
+
+/* The ELF type of @path (ET_REL, ET_EXEC, ET_DYN), or -1. */
+static int elf_type(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), type = -1;
+	GElf_Ehdr eh;
+	Elf *elf;
+
+	if (fd < 0)
+		return -1;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF && gelf_getehdr(elf, &eh))
+		type = eh.e_type;
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return type;
+}
+
+static bool is_linked(const char *path)
+{
+	int t = elf_type(path);
+
+	return t == ET_EXEC || t == ET_DYN;
 }
 
 static const char *base(const char *p)
@@ -47,7 +83,7 @@ int cmd_diff(int argc, char **argv)
 	struct hd_target tgt = { .fd = -1, .symfd = -1 };
 	struct hd_emit *em = NULL;
 	struct hd_diff d = { 0 };
-	bool explain = false;
+	bool explain = false, linked;
 	int c, i, j, half, ret = HD_EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "et:o:", opts, NULL)) != -1) {
@@ -66,12 +102,20 @@ int cmd_diff(int argc, char **argv)
 			return HD_EXIT_USAGE;
 		}
 	}
-	if (!target != !output) {
+	argc -= optind;
+	argv += optind;
+	linked = argc == 2 && is_linked(argv[0]) && is_linked(argv[1]);
+	/* Two linked builds: the old one is what runs, unless told. */
+	if (linked && output && !target)
+		target = argv[0];
+	if (!linked && !target != !output) {
 		hd_err("diff: --target and -o go together; try 'hdctl help diff'");
 		return HD_EXIT_USAGE;
 	}
-	argc -= optind;
-	argv += optind;
+	if (linked && target && !output) {
+		hd_err("diff: --target needs -o; try 'hdctl help diff'");
+		return HD_EXIT_USAGE;
+	}
 	if (argc < 2 || argc % 2) {
 		hd_err("diff needs as many new objects as old ones; try 'hdctl help diff'");
 		return HD_EXIT_USAGE;
@@ -91,7 +135,11 @@ int cmd_diff(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (i = 0; i < half; i++) {
+	for (i = 0; linked && i < 1; i++)
+		if (hd_diff_binaries(argv[0], argv[1], &d,
+				     explain ? stderr : NULL, em, &tgt))
+			goto out;
+	for (i = 0; !linked && i < half; i++) {
 		for (j = half; j < argc; j++)
 			if (!strcmp(base(argv[i]), base(argv[j])))
 				break;
@@ -116,13 +164,19 @@ int cmd_diff(int argc, char **argv)
 								    "changed";
 			json_object_object_add(f, "status",
 					       json_object_new_string(status));
+			if (linked && d.funcs[i].unit)
+				json_object_object_add(f, "file",
+						       json_object_new_string(d.funcs[i].unit));
 			json_object_array_add(arr, f);
 		}
 		hd_json_print(arr);
 	} else {
 		for (i = 0; i < (int)d.n; i++)
-			printf("%s %s\n", d.funcs[i].status == HD_FUNC_NEW ?
-			       "new" : "changed", d.funcs[i].name);
+			printf("%s %s%s%s%s\n", d.funcs[i].status == HD_FUNC_NEW ?
+			       "new" : "changed", d.funcs[i].name,
+			       linked && d.funcs[i].unit ? " (" : "",
+			       linked && d.funcs[i].unit ? d.funcs[i].unit : "",
+			       linked && d.funcs[i].unit ? ")" : "");
 	}
 	if (!d.n) {
 		hd_err("no function changed: nothing to patch");

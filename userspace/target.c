@@ -152,6 +152,9 @@ static bool name_matches(const char *s, const char *name, size_t keylen)
 		return false;
 	if (!s[keylen] || !strcmp(s + keylen, name + keylen))
 		return true;
+	/* A linked .symtab may name a symbol with its version, foo@@V1. */
+	if (s[keylen] == '@' && !name[keylen])
+		return true;
 	/* The compiler's ".N" on a static local may differ between builds. */
 	return s[keylen] == '.' && s[keylen + 1] &&
 	       strspn(s + keylen + 1, "0123456789") == strlen(s + keylen + 1);

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The in-memory model hdctl diff works on: one build as the relocatable
+ * object its compiler would have written with -ffunction-sections
+ * -fdata-sections.  A real object (diffobj.c) maps onto it one to one;
+ * a binary linked with --emit-relocs (diffbin.c) is split back into it:
+ * one section per function and per data object, relocations made
+ * relative to them.  The stages in diff.c see only the model.
+ */
+#ifndef HD_DIFFOBJ_H
+#define HD_DIFFOBJ_H
+
+#include <gelf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* R_X86_64_PC8: a short jump the model keeps so it can refuse it. */
+#define HD_R_PC8	15
+
+struct dsec {
+	const char *name;
+	GElf_Shdr sh;		/* type, flags, alignment and size */
+	const uint8_t *data;	/* sh_size bytes; NULL for SHT_NOBITS */
+	GElf_Rela *relas;	/* offsets in this section, symbols model ones */
+	size_t nrelas;
+};
+
+struct dsym {
+	GElf_Sym sym;		/* st_shndx a model section, st_value in it */
+	const char *name;
+	const char *unit;	/* a local's source file or object, else NULL */
+};
+
+struct obj_func {
+	const char *name;
+	const char *unit;
+	GElf_Sym sym;
+	const uint8_t *code;	/* st_size bytes, inside the section data */
+	const GElf_Rela *rela;	/* its section's relocations */
+	size_t nrela;
+	struct obj_func *twin;	/* its correlate in the other build */
+	size_t symidx;
+};
+
+struct obj {
+	const char *path;
+	bool linked;		/* split from a linked binary */
+	int fd;
+	Elf *elf;
+	struct dsec *secs;	/* [0] is the null section */
+	size_t nsecs;
+	struct dsym *syms;	/* [0] is the null symbol */
+	size_t nsyms;
+	struct obj_func *funcs;
+	size_t nfuncs;
+	void **owned;		/* freed with the model */
+	size_t nowned;
+};
+
+/* Fill @o from a relocatable object (diffobj.c). */
+int obj_load_rel(struct obj *o, const char *path);
+/* Fill @o from a binary linked with --emit-relocs (diffbin.c). */
+int obj_load_bin(struct obj *o, const char *path);
+void obj_close(struct obj *o);
+
+/* Zeroed memory, or a copy of @s, that lives as long as @o; NULL: OOM. */
+void *obj_alloc(struct obj *o, size_t size);
+char *obj_strdup(struct obj *o, const char *s);
+
+/* Section @i of the model, or NULL when out of range. */
+static inline const struct dsec *obj_sec(const struct obj *o, size_t i)
+{
+	return i && i < o->nsecs ? &o->secs[i] : NULL;
+}
+
+/* Bytes a relocation of @type fills; 0 for a type not understood. */
+unsigned int obj_reloc_width(uint32_t type);
+
+/* Whether two units (NULL: global) are the same source file. */
+bool obj_same_unit(const char *a, const char *b);
+
+#endif /* HD_DIFFOBJ_H */
