@@ -617,6 +617,118 @@ static int compare_data(struct obj *old, struct obj *new,
 }
 
 /*
+ * Whether section @sec holding function @fn is section @base, or one of
+ * its named parts (-ffunction-sections and a split binary append the
+ * function's name: .text.startup.main, .init._init).
+ */
+static bool sec_is(const char *sec, const char *fn, const char *base)
+{
+	size_t n = strlen(sec), fl = strlen(fn), bl = strlen(base);
+
+	if (n > fl + 1 && sec[n - fl - 1] == '.' && !strcmp(sec + n - fl, fn))
+		n -= fl + 1;
+	return n >= bl && !strncmp(sec, base, bl) && (n == bl || sec[bl] == '.');
+}
+
+/* Whether a relocation of @o points at function @f. */
+static bool points_at(const struct obj *o, const GElf_Rela *r,
+		      const struct obj_func *f)
+{
+	size_t idx = GELF_R_SYM(r->r_info);
+	const struct dsym *s;
+
+	if (!idx || idx >= o->nsyms)
+		return false;
+	s = &o->syms[idx];
+	if (GELF_ST_TYPE(s->sym.st_info) == STT_SECTION)
+		return s->sym.st_shndx == f->sym.st_shndx &&
+		       s->sym.st_value + r->r_addend == f->sym.st_value;
+	return GELF_ST_TYPE(s->sym.st_info) == STT_FUNC && !r->r_addend &&
+	       !strcmp(s->name, f->name) && obj_same_unit(s->unit, f->unit);
+}
+
+/*
+ * Whether @f only ever runs once, at start-up (main, .text.startup,
+ * .init, constructors) or at exit (.text.exit, .fini, destructors):
+ * HDP_FUNC_STARTUP, HDP_FUNC_EXIT or 0, with the reason in *@why.
+ */
+static unsigned int runs_once(const struct obj *o, const struct obj_func *f,
+			      const char **why)
+{
+	static const struct {
+		const char *sec;
+		unsigned int when;
+		const char *why;
+	} places[] = {
+		{ ".text.startup", HDP_FUNC_STARTUP, "is start-up code (.text.startup)" },
+		{ ".init", HDP_FUNC_STARTUP, "is start-up code (.init)" },
+		{ ".text.exit", HDP_FUNC_EXIT, "is exit code (.text.exit)" },
+		{ ".fini", HDP_FUNC_EXIT, "is exit code (.fini)" },
+	}, arrays[] = {
+		{ ".preinit_array", HDP_FUNC_STARTUP, "is a constructor (.preinit_array)" },
+		{ ".init_array", HDP_FUNC_STARTUP, "is a constructor (.init_array)" },
+		{ ".ctors", HDP_FUNC_STARTUP, "is a constructor (.ctors)" },
+		{ ".fini_array", HDP_FUNC_EXIT, "is a destructor (.fini_array)" },
+		{ ".dtors", HDP_FUNC_EXIT, "is a destructor (.dtors)" },
+	};
+	const struct dsec *sec = obj_sec(o, f->sym.st_shndx);
+	size_t i, k, j;
+
+	if (!strcmp(f->name, "main") && !f->unit) {
+		*why = "is main";
+		return HDP_FUNC_STARTUP;
+	}
+	for (k = 0; sec && k < sizeof(places) / sizeof(places[0]); k++)
+		if (sec_is(sec->name, f->name, places[k].sec)) {
+			*why = places[k].why;
+			return places[k].when;
+		}
+	for (i = 1; i < o->nsecs; i++) {
+		const struct dsec *a = &o->secs[i];
+
+		if (a->sh.sh_flags & SHF_EXECINSTR)
+			continue;
+		for (k = 0; k < sizeof(arrays) / sizeof(arrays[0]); k++) {
+			if (!sec_is(a->name, "", arrays[k].sec))
+				continue;
+			for (j = 0; j < a->nrelas; j++)
+				if (points_at(o, &a->relas[j], f)) {
+					*why = arrays[k].why;
+					return arrays[k].when;
+				}
+		}
+	}
+	return 0;
+}
+
+/* Mark, and explain, changed functions the running process may never run. */
+static void mark_once(struct obj *old, struct obj *new, struct hd_diff *d,
+		      size_t from, FILE *explain)
+{
+	size_t k, i;
+
+	for (k = from; k < d->n; k++) {
+		struct hd_func_change *c = &d->funcs[k];
+		const struct obj_func *f = NULL;
+
+		for (i = 0; i < new->nfuncs && !f; i++)
+			if (!strcmp(new->funcs[i].name, c->name) &&
+			    obj_same_unit(new->funcs[i].unit, c->unit))
+				f = &new->funcs[i];
+		if (!f)
+			continue;
+		c->once = runs_once(new, f, &c->once_why);
+		if (!c->once && f->twin)
+			c->once = runs_once(old, f->twin, &c->once_why);
+		if (c->once && explain)
+			fprintf(explain, "%s: %s %s: %s\n", new->path, c->name,
+				c->once_why, c->once == HDP_FUNC_STARTUP ?
+				"it runs once at start-up, so the running process will not execute the new code" :
+				"it runs only at exit, so the running process will execute the new code only then");
+	}
+}
+
+/*
  * Stage 4, include and emit: copy the changed and new functions into the
  * patch with whatever they need that the target does not have (new
  * data, string literals, changed static constants), and turn every
@@ -928,8 +1040,8 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 		       in->tgt->path, c->name);
 		return -1;
 	}
-	return hd_emit_func(in->em, sym, 0, c->name, ts.st_value, ts.st_size,
-			    hdp_hash(bytes, ts.st_size));
+	return hd_emit_func(in->em, sym, c->once, c->name, ts.st_value,
+			    ts.st_size, hdp_hash(bytes, ts.st_size));
 }
 
 static int include_and_emit(struct obj *old, struct obj *new,
@@ -1018,6 +1130,7 @@ static int diff_builds(const char *old_path, const char *new_path,
 	}
 	if (compare_data(&old, &new, out, from, explain))
 		goto close_new;
+	mark_once(&old, &new, out, from, explain);
 	if (em && include_and_emit(&old, &new, out, from, em, tgt))
 		goto close_new;
 	for (i = 0; explain && i < old.nfuncs; i++)

@@ -21,6 +21,12 @@ struct hd_func_change {
 	char *unit;		/* a static function's source file, or NULL */
 	enum hd_func_status status;
 	char *why;		/* one line for --explain */
+	/*
+	 * For a changed function that only runs once (main, constructors,
+	 * destructors): HDP_FUNC_STARTUP or HDP_FUNC_EXIT, and why.
+	 */
+	unsigned int once;
+	const char *once_why;
 };
 
 struct hd_diff {

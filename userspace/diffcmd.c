@@ -15,6 +15,7 @@
 
 #include "diff.h"
 #include "emit.h"
+#include "hdp.h"
 #include "target.h"
 #include "hdctl.h"
 
@@ -164,6 +165,11 @@ int cmd_diff(int argc, char **argv)
 								    "changed";
 			json_object_object_add(f, "status",
 					       json_object_new_string(status));
+			if (d.funcs[i].once)
+				json_object_object_add(f, "runs_once",
+						       json_object_new_string(d.funcs[i].once ==
+									      HDP_FUNC_STARTUP ?
+									      "start-up" : "exit"));
 			if (linked && d.funcs[i].unit)
 				json_object_object_add(f, "file",
 						       json_object_new_string(d.funcs[i].unit));
@@ -177,6 +183,16 @@ int cmd_diff(int argc, char **argv)
 			       linked && d.funcs[i].unit ? " (" : "",
 			       linked && d.funcs[i].unit ? d.funcs[i].unit : "",
 			       linked && d.funcs[i].unit ? ")" : "");
+	}
+	for (i = 0; i < (int)d.n; i++) {
+		const struct hd_func_change *ch = &d.funcs[i];
+
+		if (ch->once == HDP_FUNC_STARTUP)
+			hd_err("warning: %s runs once at start-up; the running process will not execute the new code",
+			       ch->name);
+		else if (ch->once)
+			hd_err("warning: %s runs only at exit; the running process will execute the new code only when it exits",
+			       ch->name);
 	}
 	if (!d.n) {
 		hd_err("no function changed: nothing to patch");

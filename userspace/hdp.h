@@ -24,7 +24,9 @@
 /* Section .hotdeploy.funcs, sh_entsize sizeof(struct hdp_func). */
 #define HDP_FUNCS_SECTION	".hotdeploy.funcs"
 #define HDP_FUNC_NEW		0x1	/* no old function: nothing redirected */
-#define HDP_FUNC_FLAGS		HDP_FUNC_NEW
+#define HDP_FUNC_STARTUP	0x2	/* the old one runs once, at start-up */
+#define HDP_FUNC_EXIT		0x4	/* the old one runs only at exit */
+#define HDP_FUNC_FLAGS		(HDP_FUNC_NEW | HDP_FUNC_STARTUP | HDP_FUNC_EXIT)
 
 struct hdp_func {
 	uint32_t sym;		/* .symtab index of the new code (defined) */

@@ -82,12 +82,14 @@ static void print_plain(const char *path, const struct hdp_file *f)
 			       hdp_str(f, fn->old_name),
 			       (unsigned long long)s.st_size);
 		else
-			printf("  replace  %s at %#llx, %llu bytes, hash %016llx, by %llu bytes\n",
+			printf("  replace  %s at %#llx, %llu bytes, hash %016llx, by %llu bytes%s\n",
 			       hdp_str(f, fn->old_name),
 			       (unsigned long long)fn->old_addr,
 			       (unsigned long long)fn->old_size,
 			       (unsigned long long)fn->old_hash,
-			       (unsigned long long)s.st_size);
+			       (unsigned long long)s.st_size,
+			       fn->flags & HDP_FUNC_STARTUP ? " (runs once at start-up)" :
+			       fn->flags & HDP_FUNC_EXIT ? " (runs only at exit)" : "");
 	}
 	printf("relocations: %zu\nexternal symbols: %zu\n", f->nrelocs,
 	       f->nsyms);
@@ -136,6 +138,10 @@ static void print_json(const struct hdp_file *f)
 					       json_object_new_uint64(fn->old_size));
 			json_object_object_add(j, "old_hash",
 					       json_object_new_string(hash));
+			if (fn->flags & (HDP_FUNC_STARTUP | HDP_FUNC_EXIT))
+				json_object_object_add(j, "runs_once",
+						       json_object_new_string(fn->flags & HDP_FUNC_STARTUP ?
+									      "start-up" : "exit"));
 		}
 		json_object_array_add(funcs, j);
 	}

@@ -159,6 +159,9 @@ DIFF_CASE(static_local)
 DIFF_CASE(inlined_callee)
 DIFF_CASE(whitespace_only)
 DIFF_CASE(changed_const_all_users)
+DIFF_CASE(libc_call)
+DIFF_CASE(global_state)
+DIFF_CASE(init_once)
 
 /*
  * A refused case: on every build hdctl diff exits 1 with a message that
