@@ -81,6 +81,8 @@ struct bin {
 	size_t nrefs, caprefs;
 	uint64_t *cuts;		/* pairs: section, address */
 	size_t ncuts, capcuts;
+	uint64_t *fields;	/* pairs: section, address of a data relocation */
+	size_t nfields, capfields;
 	size_t *symmap;		/* binary symbol -> model symbol, 0: none */
 	struct dsym *msyms;
 	size_t nmsyms, capmsyms;
@@ -675,14 +677,20 @@ static int reloc_dest(const struct bin *b, const struct piece *loc,
 	return 1;
 }
 
+static int add_pair(uint64_t **v, size_t *n, size_t *cap, size_t sec,
+		    uint64_t addr)
+{
+	if (grow((void **)v, cap, *n + 1, 2 * sizeof(**v)))
+		return -1;
+	(*v)[2 * *n] = sec;
+	(*v)[2 * *n + 1] = addr;
+	(*n)++;
+	return 0;
+}
+
 static int add_cut(struct bin *b, size_t sec, uint64_t addr)
 {
-	if (grow((void **)&b->cuts, &b->capcuts, b->ncuts + 1, 2 * sizeof(*b->cuts)))
-		return -1;
-	b->cuts[2 * b->ncuts] = sec;
-	b->cuts[2 * b->ncuts + 1] = addr;
-	b->ncuts++;
-	return 0;
+	return add_pair(&b->cuts, &b->ncuts, &b->capcuts, sec, addr);
 }
 
 /* The named data piece @addr is in, or a symbol of no size at @addr. */
@@ -828,16 +836,71 @@ static int by_cut(const void *x, const void *y)
 static uint64_t next_named(const struct bin *b, size_t sec, uint64_t addr,
 			   uint64_t end)
 {
-	size_t i;
+	size_t lo = 0, hi = b->npieces;
 
-	for (i = 0; i < b->npieces; i++) {
-		const struct piece *p = &b->pieces[i];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct piece *p = &b->pieces[mid];
 
-		if (p->bsec == sec && p->kind != P_ANON && p->size &&
-		    p->addr > addr && p->addr < end)
-			end = p->addr;
+		if (p->bsec < sec || (p->bsec == sec && p->addr <= addr))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < b->npieces && b->pieces[lo].bsec == sec; lo++) {
+		const struct piece *p = &b->pieces[lo];
+
+		if (p->addr >= end)
+			break;
+		if (p->kind != P_ANON && p->size)
+			return p->addr;
 	}
 	return end;
+}
+
+/* Where relocations patch data: no string has one. */
+static int note_fields(struct bin *b)
+{
+	size_t i, j;
+
+	for (i = 1; i < b->nbsecs; i++) {
+		const GElf_Shdr *sh = &b->bsh[i];
+		size_t to = sh->sh_info;
+
+		if (sh->sh_type != SHT_RELA || (sh->sh_flags & SHF_ALLOC) ||
+		    !b->relad[i] || !sh->sh_entsize || !to || to >= b->nbsecs ||
+		    !b->modeled[to])
+			continue;
+		for (j = 0; j < sh->sh_size / sh->sh_entsize; j++) {
+			GElf_Rela r;
+
+			if (gelf_getrela(b->relad[i], j, &r) &&
+			    add_pair(&b->fields, &b->nfields, &b->capfields, to,
+				     r.r_offset))
+				return -1;
+		}
+	}
+	qsort(b->fields, b->nfields, 2 * sizeof(*b->fields), by_cut);
+	return 0;
+}
+
+/* Whether a data relocation patches [@from, @to) of section @sec. */
+static bool has_field(const struct bin *b, size_t sec, uint64_t from,
+		      uint64_t to)
+{
+	size_t lo = 0, hi = b->nfields;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const uint64_t *f = &b->fields[2 * mid];
+
+		if (f[0] < sec || (f[0] == sec && f[1] < from))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->nfields && b->fields[2 * lo] == sec &&
+	       b->fields[2 * lo + 1] < to;
 }
 
 /* Unnamed data pieces, one per distinct place referred to. */
@@ -845,6 +908,8 @@ static int anon_pieces(struct bin *b)
 {
 	size_t i;
 
+	if (note_fields(b))
+		return -1;
 	qsort(b->cuts, b->ncuts, 2 * sizeof(*b->cuts), by_cut);
 	for (i = 0; i < b->ncuts; i++) {
 		size_t sec = b->cuts[2 * i];
@@ -858,13 +923,17 @@ static int anon_pieces(struct bin *b)
 		end = i + 1 < b->ncuts && b->cuts[2 * i + 2] == sec ?
 		      b->cuts[2 * i + 3] : secend;
 		named = next_named(b, sec, at, secend);
-		/* A string runs to its NUL, over any tail merged into it. */
+		/*
+		 * A string runs to its NUL, over any tail merged into it;
+		 * what holds a relocation (a jump table) is no string.
+		 */
 		if (d) {
 			const uint8_t *nul = memchr(d + (at - sh->sh_addr), 0,
 						    secend - at);
+			uint64_t nulend = nul ? (nul + 1 - d) + sh->sh_addr : 0;
 
-			if (nul && (uint64_t)(nul + 1 - d) + sh->sh_addr > end)
-				end = (nul + 1 - d) + sh->sh_addr;
+			if (nulend > end && !has_field(b, sec, at, nulend))
+				end = nulend;
 		}
 		if (end > named)
 			end = named;
@@ -1199,6 +1268,7 @@ static void bin_free(struct bin *b)
 	free(b->maxend);
 	free(b->refs);
 	free(b->cuts);
+	free(b->fields);
 	free(b->symmap);
 	free(b->msyms);
 	free(b->bsyms);
