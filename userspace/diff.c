@@ -191,7 +191,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 		if (sec->data && sec->sh.sh_type == SHT_PROGBITS &&
 		    !(sec->sh.sh_flags & SHF_EXECINSTR)) {
 			t->data = sec->data;
-			t->datalen = sec->sh.sh_size;
+			t->datalen = sec->cmpsize ? sec->cmpsize : sec->sh.sh_size;
 		}
 		return 0;
 	}

@@ -906,11 +906,24 @@ static bool has_field(const struct bin *b, size_t sec, uint64_t from,
 /* Unnamed data pieces, one per distinct place referred to. */
 static int anon_pieces(struct bin *b)
 {
-	size_t i;
+	size_t i, n = 0;
 
-	if (note_fields(b))
+	/* Start again from the named pieces and every cut so far. */
+	for (i = 0; i < b->npieces; i++)
+		if (b->pieces[i].kind != P_ANON)
+			b->pieces[n++] = b->pieces[i];
+	b->npieces = n;
+	if (index_pieces(b))
 		return -1;
 	qsort(b->cuts, b->ncuts, 2 * sizeof(*b->cuts), by_cut);
+	for (i = 0, n = 0; i < b->ncuts; i++)
+		if (!n || b->cuts[2 * i] != b->cuts[2 * n - 2] ||
+		    b->cuts[2 * i + 1] != b->cuts[2 * n - 1]) {
+			b->cuts[2 * n] = b->cuts[2 * i];
+			b->cuts[2 * n + 1] = b->cuts[2 * i + 1];
+			n++;
+		}
+	b->ncuts = n;
 	for (i = 0; i < b->ncuts; i++) {
 		size_t sec = b->cuts[2 * i];
 		uint64_t at = b->cuts[2 * i + 1];
@@ -918,8 +931,6 @@ static int anon_pieces(struct bin *b)
 		uint64_t secend = sh->sh_addr + sh->sh_size, end, named;
 		const uint8_t *d = b->bdata[sec];
 
-		if (i && sec == b->cuts[2 * i - 2] && at == b->cuts[2 * i - 1])
-			continue;
 		end = i + 1 < b->ncuts && b->cuts[2 * i + 2] == sec ?
 		      b->cuts[2 * i + 3] : secend;
 		named = next_named(b, sec, at, secend);
@@ -1006,6 +1017,20 @@ static int model_sections(struct bin *b)
 				memcpy(p->bytes, b->bdata[p->bsec] +
 				       (p->addr - bsh->sh_addr), p->size);
 			s->data = p->bytes;
+		}
+		/*
+		 * Unnamed data is compared up to its last non-zero byte and
+		 * a NUL: the zeros after a string are alignment padding that
+		 * moves with what follows.  The whole extent is carried.
+		 */
+		if (p->kind == P_ANON && p->bytes) {
+			uint64_t n = p->size;
+
+			while (n && !b->bdata[p->bsec][p->addr - bsh->sh_addr + n - 1])
+				n--;
+			s->cmpsize = n < p->size ? n + 1 : p->size;
+			if (!s->cmpsize)
+				s->cmpsize = p->size;
 		}
 		if (p->kind == P_ANON || p->kind == P_ARRAY) {
 			GElf_Sym ss = { .st_info = GELF_ST_INFO(STB_LOCAL, STT_SECTION),
@@ -1283,6 +1308,8 @@ static void bin_free(struct bin *b)
 
 static int split(struct bin *b, Elf *elf)
 {
+	size_t n;
+
 	if (read_sections(b, elf) || read_symbols(b, elf))
 		return -1;
 	if (!has_emitted_relocs(b)) {
@@ -1294,8 +1321,17 @@ static int split(struct bin *b, Elf *elf)
 	if (named_pieces(b) || merge_aliases(b) || decode(b))
 		return -1;
 	qsort(b->refs, b->nrefs, sizeof(*b->refs), by_field);
-	if (each_reloc(b, note_cut, false) || anon_pieces(b))
+	if (note_fields(b))
 		return -1;
+	/*
+	 * Unnamed data may point at more (clang's table of string offsets):
+	 * cut again where the new pieces point, until nothing is new.
+	 */
+	do {
+		n = b->ncuts;
+		if (each_reloc(b, note_cut, true) || anon_pieces(b))
+			return -1;
+	} while (b->ncuts != n);
 	if (model_sections(b) || each_reloc(b, convert, true) ||
 	    synthesize(b) || finish(b))
 		return -1;

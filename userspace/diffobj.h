@@ -22,6 +22,7 @@ struct dsec {
 	const char *name;
 	GElf_Shdr sh;		/* type, flags, alignment and size */
 	const uint8_t *data;	/* sh_size bytes; NULL for SHT_NOBITS */
+	uint64_t cmpsize;	/* when not 0: the bytes that identify it */
 	GElf_Rela *relas;	/* offsets in this section, symbols model ones */
 	size_t nrelas;
 };

@@ -162,6 +162,7 @@ DIFF_CASE(changed_const_all_users)
 DIFF_CASE(libc_call)
 DIFF_CASE(global_state)
 DIFF_CASE(init_once)
+DIFF_CASE(switch_table)
 
 /*
  * A refused case: on every build hdctl diff exits 1 with a message that
