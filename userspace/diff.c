@@ -723,8 +723,8 @@ static void mark_once(struct obj *old, struct obj *new, struct hd_diff *d,
 		if (c->once && explain)
 			fprintf(explain, "%s: %s %s: %s\n", new->path, c->name,
 				c->once_why, c->once == HDP_FUNC_STARTUP ?
-				"it runs once at start-up, so the running process will not execute the new code" :
-				"it runs only at exit, so the running process will execute the new code only then");
+				"the running process will not execute it again" :
+				"the running process will only execute it at exit");
 	}
 }
 

@@ -69,6 +69,7 @@ struct bin {
 	const char **bname;
 	const uint8_t **bdata;	/* NULL for SHT_NOBITS */
 	bool *modeled;		/* data sections pieces are cut from */
+	Elf *elf;
 	size_t nbsyms;
 	GElf_Sym *bsyms;
 	const char **bsymname;	/* without a version suffix */
@@ -86,7 +87,6 @@ struct bin {
 	size_t *symmap;		/* binary symbol -> model symbol, 0: none */
 	struct dsym *msyms;
 	size_t nmsyms, capmsyms;
-	Elf_Data **relad;	/* emitted relocation sections, by index */
 };
 
 static int oom(void)
@@ -175,8 +175,7 @@ static int read_sections(struct bin *b, Elf *elf)
 	b->bname = calloc(b->nbsecs, sizeof(*b->bname));
 	b->bdata = calloc(b->nbsecs, sizeof(*b->bdata));
 	b->modeled = calloc(b->nbsecs, sizeof(*b->modeled));
-	b->relad = calloc(b->nbsecs, sizeof(*b->relad));
-	if (!b->bsh || !b->bname || !b->bdata || !b->modeled || !b->relad)
+	if (!b->bsh || !b->bname || !b->bdata || !b->modeled)
 		return oom();
 	b->bname[0] = "";
 	while ((scn = elf_nextscn(elf, scn))) {
@@ -193,8 +192,6 @@ static int read_sections(struct bin *b, Elf *elf)
 		d = elf_getdata(scn, NULL);
 		if (!d)
 			goto bad;
-		if (b->bsh[i].sh_type == SHT_RELA)
-			b->relad[i] = d;
 		if (b->bsh[i].sh_type == SHT_PROGBITS ||
 		    b->bsh[i].sh_type == SHT_INIT_ARRAY ||
 		    b->bsh[i].sh_type == SHT_FINI_ARRAY ||
@@ -756,6 +753,7 @@ typedef int (*reloc_fn)(struct bin *b, struct piece *loc, const GElf_Rela *r);
 
 static int each_reloc(struct bin *b, reloc_fn fn, bool every_piece)
 {
+	Elf_Data *d;
 	size_t i, j;
 
 	for (i = 1; i < b->nbsecs; i++) {
@@ -763,15 +761,16 @@ static int each_reloc(struct bin *b, reloc_fn fn, bool every_piece)
 		size_t to = sh->sh_info;
 
 		if (sh->sh_type != SHT_RELA || (sh->sh_flags & SHF_ALLOC) ||
-		    !b->relad[i] || !sh->sh_entsize || !to || to >= b->nbsecs ||
+		    !sh->sh_entsize || !to || to >= b->nbsecs ||
 		    (!is_code(b, to) && !b->modeled[to]))
 			continue;
-		for (j = 0; j < sh->sh_size / sh->sh_entsize; j++) {
+		d = elf_getdata(elf_getscn(b->elf, i), NULL);
+		for (j = 0; d && j < sh->sh_size / sh->sh_entsize; j++) {
 			struct piece *v[64];
 			GElf_Rela r;
 			size_t n, k, w;
 
-			if (!gelf_getrela(b->relad[i], j, &r)) {
+			if (!gelf_getrela(d, j, &r)) {
 				hd_err("%s: %s: unreadable relocation %zu",
 				       b->o->path, b->bname[i], j);
 				return -1;
@@ -861,6 +860,7 @@ static uint64_t next_named(const struct bin *b, size_t sec, uint64_t addr,
 /* Where relocations patch data: no string has one. */
 static int note_fields(struct bin *b)
 {
+	Elf_Data *d;
 	size_t i, j;
 
 	for (i = 1; i < b->nbsecs; i++) {
@@ -868,13 +868,14 @@ static int note_fields(struct bin *b)
 		size_t to = sh->sh_info;
 
 		if (sh->sh_type != SHT_RELA || (sh->sh_flags & SHF_ALLOC) ||
-		    !b->relad[i] || !sh->sh_entsize || !to || to >= b->nbsecs ||
+		    !sh->sh_entsize || !to || to >= b->nbsecs ||
 		    !b->modeled[to])
 			continue;
-		for (j = 0; j < sh->sh_size / sh->sh_entsize; j++) {
+		d = elf_getdata(elf_getscn(b->elf, i), NULL);
+		for (j = 0; d && j < sh->sh_size / sh->sh_entsize; j++) {
 			GElf_Rela r;
 
-			if (gelf_getrela(b->relad[i], j, &r) &&
+			if (gelf_getrela(d, j, &r) &&
 			    add_pair(&b->fields, &b->nfields, &b->capfields, to,
 				     r.r_offset))
 				return -1;
@@ -1244,11 +1245,10 @@ static int synthesize(struct bin *b)
 			type = ref->call ? R_X86_64_PLT32 : R_X86_64_PC32;
 		else
 			continue;
-		if (to) {
+		if (to)
 			m = to->msym;
-		} else {
+		else
 			m = outside_sym(b, sec ? b->bname[sec] : "an address outside the code");
-		}
 		if (m <= 0 ||
 		    add_rela(from, ref->field, type, m,
 			     (int64_t)(ref->target - (to ? to->addr : 0)) -
@@ -1303,7 +1303,6 @@ static void bin_free(struct bin *b)
 	free(b->bname);
 	free(b->bdata);
 	free(b->modeled);
-	free(b->relad);
 }
 
 static int split(struct bin *b, Elf *elf)
@@ -1364,6 +1363,7 @@ int obj_load_bin(struct obj *o, const char *path)
 		obj_close(o);
 		return -1;
 	}
+	b.elf = o->elf;
 	ret = split(&b, o->elf);
 	bin_free(&b);
 	if (ret)

@@ -63,6 +63,16 @@ static const char *kind_name(uint32_t kind)
 	return kind == HDP_SYM_TARGET ? "target" : "shlib";
 }
 
+/* When a replaced function only runs once: "once at start-up", or NULL. */
+static const char *once_of(const struct hdp_func *fn)
+{
+	if (fn->flags & HDP_FUNC_STARTUP)
+		return "once at start-up";
+	if (fn->flags & HDP_FUNC_EXIT)
+		return "only at exit";
+	return NULL;
+}
+
 static void print_plain(const char *path, const struct hdp_file *f)
 {
 	size_t i;
@@ -78,18 +88,19 @@ static void print_plain(const char *path, const struct hdp_file *f)
 
 		hdp_get_sym(f, fn->sym, &s);
 		if (fn->flags & HDP_FUNC_NEW)
-			printf("  new      %s (%llu bytes)\n",
+			printf("  new      %s (%llu bytes)",
 			       hdp_str(f, fn->old_name),
 			       (unsigned long long)s.st_size);
 		else
-			printf("  replace  %s at %#llx, %llu bytes, hash %016llx, by %llu bytes%s\n",
+			printf("  replace  %s at %#llx, %llu bytes, hash %016llx, by %llu bytes",
 			       hdp_str(f, fn->old_name),
 			       (unsigned long long)fn->old_addr,
 			       (unsigned long long)fn->old_size,
 			       (unsigned long long)fn->old_hash,
-			       (unsigned long long)s.st_size,
-			       fn->flags & HDP_FUNC_STARTUP ? " (runs once at start-up)" :
-			       fn->flags & HDP_FUNC_EXIT ? " (runs only at exit)" : "");
+			       (unsigned long long)s.st_size);
+		if (once_of(fn))
+			printf(" (runs %s)", once_of(fn));
+		printf("\n");
 	}
 	printf("relocations: %zu\nexternal symbols: %zu\n", f->nrelocs,
 	       f->nsyms);
@@ -138,9 +149,10 @@ static void print_json(const struct hdp_file *f)
 					       json_object_new_uint64(fn->old_size));
 			json_object_object_add(j, "old_hash",
 					       json_object_new_string(hash));
-			if (fn->flags & (HDP_FUNC_STARTUP | HDP_FUNC_EXIT))
+			if (once_of(fn))
 				json_object_object_add(j, "runs_once",
-						       json_object_new_string(fn->flags & HDP_FUNC_STARTUP ?
+						       json_object_new_string(fn->flags &
+									      HDP_FUNC_STARTUP ?
 									      "start-up" : "exit"));
 		}
 		json_object_array_add(funcs, j);

@@ -253,8 +253,8 @@ TEST(init_once_warned)
 			     "userspace/hdctl diff %s/old-bin %s/new-bin -o %s/p.hdp && userspace/hdctl info %s/p.hdp",
 			     d, d, d, d));
 	TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out,
-			       "warning: main runs once at start-up; the running process will not execute the new code"));
+	EXPECT_NE(NULL, strstr(out, "warning: main runs once at start-up; "
+			       "the running process will not execute the new code"));
 	EXPECT_NE(NULL, strstr(out, "warning: setup runs once at start-up"));
 	EXPECT_NE(NULL, strstr(out, "warning: teardown runs only at exit"));
 	EXPECT_EQ(NULL, strstr(out, "warning: compute"));
