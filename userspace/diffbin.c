@@ -334,7 +334,8 @@ static int index_pieces(struct bin *b)
 {
 	size_t i;
 
-	qsort(b->pieces, b->npieces, sizeof(*b->pieces), by_place);
+	if (b->npieces)
+		qsort(b->pieces, b->npieces, sizeof(*b->pieces), by_place);
 	free(b->maxend);
 	b->maxend = calloc(b->npieces + 1, sizeof(*b->maxend));
 	if (!b->maxend)
@@ -463,7 +464,8 @@ static int merge_aliases(struct bin *b)
 {
 	size_t i, n = 0;
 
-	qsort(b->pieces, b->npieces, sizeof(*b->pieces), by_place);
+	if (b->npieces)
+		qsort(b->pieces, b->npieces, sizeof(*b->pieces), by_place);
 	for (i = 0; i < b->npieces; i++) {
 		struct piece *p = &b->pieces[i], *q = n ? &b->pieces[n - 1] : NULL;
 
@@ -609,6 +611,8 @@ static struct rref *ref_at(const struct bin *b, uint64_t field)
 {
 	struct rref key = { .field = field };
 
+	if (!b->nrefs)
+		return NULL;
 	return bsearch(&key, b->refs, b->nrefs, sizeof(key), by_field);
 }
 
@@ -881,7 +885,8 @@ static int note_fields(struct bin *b)
 				return -1;
 		}
 	}
-	qsort(b->fields, b->nfields, 2 * sizeof(*b->fields), by_cut);
+	if (b->nfields)
+		qsort(b->fields, b->nfields, 2 * sizeof(*b->fields), by_cut);
 	return 0;
 }
 
@@ -916,7 +921,8 @@ static int anon_pieces(struct bin *b)
 	b->npieces = n;
 	if (index_pieces(b))
 		return -1;
-	qsort(b->cuts, b->ncuts, 2 * sizeof(*b->cuts), by_cut);
+	if (b->ncuts)
+		qsort(b->cuts, b->ncuts, 2 * sizeof(*b->cuts), by_cut);
 	for (i = 0, n = 0; i < b->ncuts; i++)
 		if (!n || b->cuts[2 * i] != b->cuts[2 * n - 2] ||
 		    b->cuts[2 * i + 1] != b->cuts[2 * n - 1]) {
@@ -1319,7 +1325,8 @@ static int split(struct bin *b, Elf *elf)
 	read_tls_base(b, elf);
 	if (named_pieces(b) || merge_aliases(b) || decode(b))
 		return -1;
-	qsort(b->refs, b->nrefs, sizeof(*b->refs), by_field);
+	if (b->nrefs)
+		qsort(b->refs, b->nrefs, sizeof(*b->refs), by_field);
 	if (note_fields(b))
 		return -1;
 	/*
