@@ -47,12 +47,14 @@ struct hd_version {
 #define HD_FEATURE_APPLY	(1ULL << 1)	/* HD_IOC_APPLY */
 #define HD_FEATURE_REVERT	(1ULL << 2)	/* HD_IOC_REVERT */
 #define HD_FEATURE_LIST		(1ULL << 3)	/* HD_IOC_LIST */
+#define HD_FEATURE_DATA		(1ULL << 4)	/* hd_apply.data: new writable data */
 
 #define HD_IOC_VERSION		_IO(HD_IOC_MAGIC, 0x00)
 
 /* Limits on what one request may ask for. */
 #define HD_MAX_FUNCS		1024		/* redirects per patch */
 #define HD_MAX_CODE_SIZE	(16U << 20)	/* bytes of new code per patch */
+#define HD_MAX_DATA_SIZE	(16U << 20)	/* bytes of new data per patch */
 #define HD_EXPECT_MAX		16		/* expected bytes per redirect */
 #define HD_JMP_SIZE		5		/* jmp rel32, the bytes replaced */
 
@@ -105,6 +107,11 @@ struct hd_timing {
  * function, map the new code at code_addr, verify the expected bytes and
  * write the jumps, then let the threads go.  All or nothing: on any error
  * the target is left as it was.  Needs CAP_SYS_PTRACE.
+ *
+ * New writable data (the patch's new globals), when data_size is not 0, is
+ * mapped private and read-write right after the code, at code_addr +
+ * code_size rounded up to a page: forked children get their own copy, as
+ * with the program's own globals.
  */
 struct hd_apply {
 	__u32 size;		/* in: sizeof(struct hd_apply) */
@@ -127,9 +134,12 @@ struct hd_apply {
 	__u32 nr_threads;	/* out: threads stopped in the last stop */
 	__u32 __reserved;	/* in: must be 0 */
 	struct hd_timing timing; /* out: the last stop */
+	__u64 data;		/* in: pointer to the initial data, or 0 */
+	__u64 data_size;	/* in: 0..HD_MAX_DATA_SIZE */
 };
 
 #define HD_APPLY_SIZE_VER0	144
+#define HD_APPLY_SIZE_VER1	160	/* data, data_size */
 
 #define HD_IOC_APPLY		_IO(HD_IOC_MAGIC, 0x01)
 
