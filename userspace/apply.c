@@ -239,11 +239,33 @@ fail_quiet:
 	return -1;
 }
 
+/*
+ * A function an earlier patch redirected starts with that patch's jump
+ * (patches stack); the rest must still be what the patch was made for.
+ * Only a jump into a hotdeploy mapping counts: put the file's bytes back
+ * in its place for the hash.
+ */
+static bool stacked(const struct hd_proc *proc, const struct hd_object *obj,
+		    uint64_t addr, uint8_t *bytes)
+{
+	const struct hd_map *m;
+	int32_t rel;
+
+	if (bytes[0] != 0xe9)
+		return false;
+	memcpy(&rel, bytes + 1, sizeof(rel));
+	m = hd_maps_find(&proc->maps, addr + HD_JMP_SIZE + rel);
+	if (!m || strncmp(m->path, "/hotdeploy:", strlen("/hotdeploy:")))
+		return false;
+	return !hd_object_file_bytes(obj, addr, bytes, HD_JMP_SIZE);
+}
+
 /* Redirects: old code must be what the patch was made against. */
-static int plan_funcs(const struct hdp_file *f, pid_t pid,
+static int plan_funcs(const struct hdp_file *f, const struct hd_proc *proc,
 		      const struct hd_object *obj, struct plan *p, char *err,
 		      size_t len)
 {
+	pid_t pid = proc->pid;
 	size_t i;
 
 	p->funcs = calloc(f->nfuncs + 1, sizeof(*p->funcs));
@@ -276,15 +298,18 @@ static int plan_funcs(const struct hdp_file *f, pid_t pid,
 			return bad(err, len, "cannot read %s at %#llx in process %d",
 				   name, (unsigned long long)k->old_addr, (int)pid);
 		}
-		if (hdp_hash(old, fn->old_size) != fn->old_hash) {
-			free(old);
-			return bad(err, len,
-				   "%s in process %d is not the code the patch was made for (already patched, or another build); nothing was changed",
-				   name, (int)pid);
-		}
+		/* The kernel checks the bytes as they are now, jump or not. */
 		k->expect_len = fn->old_size < HD_EXPECT_MAX ? fn->old_size :
 							      HD_EXPECT_MAX;
 		memcpy(k->expect, old, k->expect_len);
+		if (hdp_hash(old, fn->old_size) != fn->old_hash &&
+		    (!stacked(proc, obj, k->old_addr, old) ||
+		     hdp_hash(old, fn->old_size) != fn->old_hash)) {
+			free(old);
+			return bad(err, len,
+				   "%s in process %d is not the code the patch was made for (another build, or changed by something other than hotdeploy); nothing was changed",
+				   name, (int)pid);
+		}
 		free(old);
 		p->names[p->nfuncs++] = name;
 	}
@@ -344,7 +369,7 @@ static int make_plan(const struct hdp_file *f, pid_t pid, struct hd_proc *proc,
 	if (hd_reloc_apply(p->image, p->size, p->addr, rel, nrel, &stubs, err,
 			   len))
 		goto out;
-	ret = plan_funcs(f, pid, obj, p, err, len);
+	ret = plan_funcs(f, proc, obj, p, err, len);
 out:
 	free(rel);
 	free(stubs.value);

@@ -550,6 +550,35 @@ int hd_proc_dynamic_symbol(const struct hd_proc *proc,
 	return -ENOENT;
 }
 
+int hd_object_file_bytes(const struct hd_object *obj, uint64_t addr,
+			 void *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Addr bias;
+	GElf_Shdr sh;
+	Elf *elf;
+
+	elf = dwfl_module_getelf(obj->mod, &bias);
+	if (!elf)
+		return -ENOENT;
+	addr -= bias;
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_ALLOC) || addr < sh.sh_addr ||
+		    addr - sh.sh_addr > sh.sh_size ||
+		    len > sh.sh_size - (addr - sh.sh_addr))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || d->d_size != sh.sh_size)
+			return -EIO;
+		memcpy(buf, (char *)d->d_buf + (addr - sh.sh_addr), len);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 void hd_build_id_hex(const uint8_t *id, size_t len, char *buf)
 {
 	size_t i;

@@ -62,6 +62,13 @@ int hd_proc_dynamic_symbol(const struct hd_proc *proc,
 			   const char *version, uint64_t *addr,
 			   const struct hd_object **where);
 
+/*
+ * The @len bytes at runtime address @addr of @obj as its file holds them
+ * (what the process had before anything wrote to its text): 0 or -errno.
+ */
+int hd_object_file_bytes(const struct hd_object *obj, uint64_t addr,
+			 void *buf, size_t len);
+
 /* Read @len bytes at @addr in process @pid: 0 or -errno. */
 int hd_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 

@@ -20,6 +20,7 @@ static const struct {
 	{ HD_FEATURE_REVERT, "revert" },
 	{ HD_FEATURE_LIST, "list" },
 	{ HD_FEATURE_DATA, "data" },
+	{ HD_FEATURE_REVERT_FORCE, "revert-force" },
 };
 
 void usage_version(void)

@@ -278,6 +278,46 @@ TEST(active_function_is_refused)
 	EXPECT_EQ(0, stop(&t));
 }
 
+/*
+ * v1 -> v2, then v2 -> v3 on top of it, then revert both, newest first.
+ * Every patch is made against the build that runs (v1's objects), so the
+ * second carries v3 whole and needs nothing from the first.
+ */
+TEST(patches_stack_and_revert_in_order)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("stacking", 1, 2, "prog", "/tmp/stack12.hdp"));
+	ASSERT_EQ(0, make_patch("stacking", 1, 3, "prog", "/tmp/stack13.hdp"));
+	ASSERT_EQ(0, start_case(&t, "stacking"));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/stack12.hdp --pid %d",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 2, 10000));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/stack13.hdp --pid %d",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 3, 10000));
+	EXPECT_EQ(0, sh("test $(%s/userspace/hdctl -j list --pid %d | grep -o '\"code_addr\"' | wc -l) -eq 2",
+			repo(), t.pid));
+	/*
+	 * The patched code makes calls, so stale return addresses into it
+	 * may stay in the caller's frame, and the conservative stack check
+	 * cannot tell them from live ones: --force restores the functions
+	 * whatever it finds, leaving the code mapped if in doubt.
+	 */
+	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --force --retries 2 --retry-delay 10",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 2, 10000));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --force --retries 2 --retry-delay 10",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 1, 10000));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(0, stop(&t));
+}
+
 /* A patch made for another build is refused before anything is touched. */
 TEST(wrong_build_is_refused)
 {
