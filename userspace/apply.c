@@ -478,7 +478,10 @@ int cmd_apply(int argc, char **argv)
 	err = hd_proc_open(pid, &proc);
 	if (err) {
 		hd_err("apply: process %d: %s", (int)pid,
-		       err == -ESRCH ? "no such process" : strerror(-err));
+		       err == -ESRCH ? "no such process" :
+		       err == -EACCES || err == -EPERM ?
+		       "permission denied: needs root with CAP_SYS_PTRACE" :
+		       strerror(-err));
 		goto out_hdp;
 	}
 	if (make_plan(&f, pid, &proc, &p, msg, sizeof(msg))) {
@@ -486,9 +489,10 @@ int cmd_apply(int argc, char **argv)
 		goto out_proc;
 	}
 	if (dry) {
-		printf("would apply %s to pid %d: %u function%s, code at %#llx (%zu bytes), data %zu bytes\n",
+		printf("would apply %s to pid %d: %u function%s, code at %#llx",
 		       path, (int)pid, p.nfuncs, p.nfuncs == 1 ? "" : "s",
-		       (unsigned long long)p.addr, p.data_off,
+		       (unsigned long long)p.addr);
+		printf(" (%zu bytes), data %zu bytes\n", p.data_off,
 		       p.size - p.data_off);
 		ret = HD_EXIT_OK;
 		goto out_proc;

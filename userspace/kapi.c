@@ -81,7 +81,7 @@ static const char *func_or(const struct hd_refusal *r, const char *other)
 static const char *force_hint(const struct hd_refusal *r)
 {
 	if (strcmp(r->op, "apply"))
-		return " or use --force to restore the functions now and leave the patch's code mapped";
+		return " or use --force to restore the functions now, leaving the code mapped";
 	if (r->reason == HD_FAIL_IP)
 		return "";
 	return " or use --force to skip the stack check";
@@ -112,7 +112,7 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 		return;
 	case HD_FAIL_PARK:
 		snprintf(buf, len,
-			 "%s: thread %u of process %d did not stop within %u ms (uninterruptible sleep?); nothing was changed, retry later or raise --timeout",
+			 "%s: thread %u of process %d did not stop within %u ms (stopped, traced, or in uninterruptible sleep?); nothing was changed, retry later or raise --timeout",
 			 r->op, r->tid, (int)r->pid, r->timeout_ms);
 		return;
 	case HD_FAIL_EXPECT:
@@ -198,6 +198,26 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 		snprintf(buf, len,
 			 "%s: the module refused the request as malformed (%s); hdctl and the module may not match, see 'hdctl version'",
 			 r->op, strerror(-r->err));
+		break;
+	case ENOMEM:
+		snprintf(buf, len,
+			 "%s: the kernel is out of memory for the request; nothing was changed, retry later",
+			 r->op);
+		break;
+	case EFAULT:
+		snprintf(buf, len,
+			 "%s: the module could not read hdctl's request (bad address); this is a bug in hdctl, please report it",
+			 r->op);
+		break;
+	case ETIMEDOUT:
+		snprintf(buf, len,
+			 "%s: a thread of process %d did not stop within %u ms; nothing was changed, retry later or raise --timeout",
+			 r->op, (int)r->pid, r->timeout_ms);
+		break;
+	case EBUSY:
+		snprintf(buf, len,
+			 "%s: a thread of process %d stayed in the code concerned; retry later",
+			 r->op, (int)r->pid);
 		break;
 	case ENOTTY:
 		snprintf(buf, len,

@@ -345,4 +345,143 @@ TEST(unsupported_change_is_refused)
 	EXPECT_EQ(0, sh("cat /tmp/layout.err >&2; grep -q live_conf /tmp/layout.err"));
 }
 
+/*
+ * Refusals through hdctl, each with its exit code and a message that says
+ * what and what to do.  run_refused() runs an hdctl command line that must
+ * exit with @code and print @what.
+ */
+static int run_refused(int code, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int run_refused(int code, const char *what, const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (sh("cd %s && %s >/tmp/refused.err 2>&1", repo(), cmd) != code)
+		return -1;
+	return sh("cat /tmp/refused.err >&2; grep -q -- '%s' /tmp/refused.err",
+		  what);
+}
+
+/* The patch is made and the program started; apply must be refused. */
+static void expect_apply_refused(struct __test_metadata *_metadata,
+				 const char *c, const char *opts,
+				 const char *what)
+{
+	struct target t;
+	long v;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch(c, 1, 2, "prog", "/tmp/refused.hdp"));
+	ASSERT_EQ(0, start_case(&t, c));
+	usleep(200000);	/* let helper threads reach their place */
+	EXPECT_EQ(0, run_refused(1, what,
+				 "userspace/hdctl apply /tmp/refused.hdp --pid %d %s",
+				 t.pid, opts));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", &v, 200));	/* unchanged */
+	EXPECT_EQ(0, stop(&t));
+}
+
+TEST(refused_thread_executing_the_function)
+{
+	expect_apply_refused(_metadata, "refuse_spinning",
+			     "--retries 2 --retry-delay 10 --force",
+			     "is executing live_spinner (being patched) after 3 attempts");
+}
+
+TEST(refused_ifunc_the_process_never_resolved)
+{
+	expect_apply_refused(_metadata, "refuse_ifunc", "",
+			     "strstr is thread-local, or an ifunc that process");
+}
+
+TEST(refused_code_changed_by_someone_else)
+{
+	expect_apply_refused(_metadata, "refuse_modified", "",
+			     "live_tail in process .* is not the code the patch was made for");
+}
+
+TEST(refused_stopped_process_times_out)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("return_gcc_O2_nopie", 1, 2, "prog", "/tmp/stopped.hdp"));
+	ASSERT_EQ(0, start_case(&t, "return_gcc_O2_nopie"));
+	ASSERT_EQ(0, kill(t.pid, SIGSTOP));
+	EXPECT_EQ(0, run_refused(1, "did not stop within 300 ms",
+				 "userspace/hdctl apply /tmp/stopped.hdp --pid %d --timeout 300 --retries 0",
+				 t.pid));
+	ASSERT_EQ(0, kill(t.pid, SIGCONT));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(0, stop(&t));
+}
+
+TEST(refused_without_privilege)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("return_gcc_O2_nopie", 1, 2, "prog", "/tmp/priv.hdp"));
+	ASSERT_EQ(0, start_case(&t, "return_gcc_O2_nopie"));
+	EXPECT_EQ(0, run_refused(1, "permission denied: needs root with CAP_SYS_PTRACE",
+				 "setpriv --reuid=65534 --regid=65534 --clear-groups userspace/hdctl apply /tmp/priv.hdp --pid %d",
+				 t.pid));
+	EXPECT_EQ(0, stop(&t));
+}
+
+TEST(refused_no_such_process)
+{
+	EXPECT_EQ(0, make_patch("return_gcc_O2_nopie", 1, 2, "prog", "/tmp/nosuch.hdp"));
+	EXPECT_EQ(0, run_refused(1, "process 999999: no such process",
+				 "userspace/hdctl apply /tmp/nosuch.hdp --pid 999999"));
+	EXPECT_EQ(0, run_refused(1, "no process 999999",
+				 "userspace/hdctl revert --pid 999999"));
+}
+
+TEST(refused_reverts_nothing_or_out_of_order)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("stacking", 1, 2, "prog", "/tmp/ooo12.hdp"));
+	ASSERT_EQ(0, make_patch("stacking", 1, 3, "prog", "/tmp/ooo13.hdp"));
+	ASSERT_EQ(0, start_case(&t, "stacking"));
+	EXPECT_EQ(0, run_refused(1, "has no such patch applied",
+				 "userspace/hdctl revert --pid %d", t.pid));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/ooo12.hdp --pid %d",
+			repo(), t.pid));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/ooo13.hdp --pid %d",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 3, 10000));
+	EXPECT_EQ(0, run_refused(1, "revert that first",
+				 "userspace/hdctl revert --pid %d --patch $(userspace/hdctl -j list --pid %d | grep -o '\"id\": *[0-9]*' | head -1 | tr -dc 0-9)",
+				 t.pid, t.pid));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --all --force --retries 2 --retry-delay 10",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 1, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
+TEST(refused_bad_command_lines_exit_2)
+{
+	EXPECT_EQ(0, run_refused(2, "Usage: hdctl", "userspace/hdctl apply"));
+	EXPECT_EQ(0, run_refused(2, "Usage: hdctl",
+				 "userspace/hdctl revert --pid 1 --all --patch 2"));
+}
+
 TEST_HARNESS_MAIN
