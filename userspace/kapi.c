@@ -77,6 +77,16 @@ static const char *func_or(const struct hd_refusal *r, const char *other)
 	return r->func ? r->func : other;
 }
 
+/* What --force would do about a thread in the way, if anything. */
+static const char *force_hint(const struct hd_refusal *r)
+{
+	if (strcmp(r->op, "apply"))
+		return " or use --force to restore the functions now and leave the patch's code mapped";
+	if (r->reason == HD_FAIL_IP)
+		return "";
+	return " or use --force to skip the stack check";
+}
+
 void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 {
 	double span = r->attempts > 1 ?
@@ -89,16 +99,16 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 			 "%s: thread %u is %s %s (being %s) after %u attempt%s over %.2f s; retry later%s",
 			 r->op, r->tid,
 			 r->reason == HD_FAIL_IP ? "executing" : "returning into",
-			 func_or(r, "a function"),
+			 func_or(r, strcmp(r->op, "apply") ? "the patch's code" :
+						       "a function"),
 			 !strcmp(r->op, "apply") ? "patched" : "reverted",
 			 r->attempts, r->attempts == 1 ? "" : "s", span,
-			 r->reason == HD_FAIL_STACK ?
-			 " or use --force to skip the stack check" : "");
+			 force_hint(r));
 		return;
 	case HD_FAIL_STACK_DEPTH:
 		snprintf(buf, len,
-			 "%s: the stack of thread %u is too deep to check; retry later or use --force to skip the stack check",
-			 r->op, r->tid);
+			 "%s: the stack of thread %u is too deep to check; retry later%s",
+			 r->op, r->tid, force_hint(r));
 		return;
 	case HD_FAIL_PARK:
 		snprintf(buf, len,
