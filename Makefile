@@ -44,9 +44,18 @@ UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 # Live-patch cases: programs and objects built here, patched in the guest.
 LIVE_CASES := $(patsubst tests/live/%/,%,$(wildcard tests/live/*/))
 
-selftests: $(SELFTESTS) live
+selftests: $(SELFTESTS) live realprog
 
 live: $(LIVE_CASES:%=$(BUILD)/live/%/prog)
+
+# A real program: Debian's Lua 5.4, its source fetched once and cached
+# (tests/realprog/build-lua).  Without network, build/realprog/lua/SKIP
+# says why and the selftest skips.
+realprog: $(BUILD)/realprog/lua/lua
+
+$(BUILD)/realprog/lua/lua: tests/realprog/build-lua $(wildcard tests/realprog/lua/*) \
+		scripts/debian-source
+	tests/realprog/build-lua $(BUILD)/realprog/lua
 
 .SECONDEXPANSION:
 $(BUILD)/live/%/prog: $$(wildcard tests/live/$$*/*) tests/live/live_main.c tests/live/build-case
@@ -174,5 +183,5 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf $(BUILD)
 
-.PHONY: all module hdctl selftests live units units-san fuzz fuzz-run fuzz-smoke \
+.PHONY: all module hdctl selftests live realprog units units-san fuzz fuzz-run fuzz-smoke \
 	deps check demo lint install clean

@@ -159,6 +159,8 @@ DIFF_CASE(static_local)
 DIFF_CASE(inlined_callee)
 DIFF_CASE(whitespace_only)
 DIFF_CASE(changed_const_all_users)
+DIFF_CASE(static_const_twins)
+DIFF_CASE(static_const_twin_changed)
 
 /*
  * A refused case: on every build hdctl diff exits 1 with a message that
