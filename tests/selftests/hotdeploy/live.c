@@ -318,6 +318,37 @@ TEST(patches_stack_and_revert_in_order)
 	EXPECT_EQ(0, stop(&t));
 }
 
+/*
+ * Two processes of the same build: each is patched on request, separately
+ * (each gets its own copy of the code), and reverting one leaves the other.
+ */
+TEST(two_processes_of_one_build_patched_separately)
+{
+	struct target a, b;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("return_clang_O2_pie", 1, 2, "prog", "/tmp/two.hdp"));
+	ASSERT_EQ(0, start_case(&a, "return_clang_O2_pie"));
+	ASSERT_EQ(0, start_case(&b, "return_clang_O2_pie"));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/two.hdp --pid %d",
+			repo(), a.pid));
+	ASSERT_EQ(0, wait_value(&a, 2, 10000));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), b.pid));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/two.hdp --pid %d",
+			repo(), b.pid));
+	ASSERT_EQ(0, wait_value(&b, 2, 10000));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d", repo(), a.pid));
+	ASSERT_EQ(0, wait_value(&a, 1, 10000));
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&b, "value ", NULL, 200));	/* still 2 */
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q live_probe",
+			repo(), b.pid));
+	EXPECT_EQ(0, stop(&a));
+	EXPECT_EQ(0, stop(&b));
+}
+
 /* A patch made for another build is refused before anything is touched. */
 TEST(wrong_build_is_refused)
 {
