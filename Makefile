@@ -74,6 +74,9 @@ $(BUILD)/selftests/%: tests/selftests/hotdeploy/%.c $(wildcard tests/lib/*.h) in
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -I$(KTOOLS)/tools/testing/selftests -o $@ $< $(TEST_LIBS)
 
+# tcp_load reads hdctl's --json output.
+$(BUILD)/selftests/tcp_load: TEST_LIBS += $(shell pkg-config --libs json-c)
+
 units: $(UNITS)
 
 $(BUILD)/unit/%: tests/unit/%.c hdctl $(wildcard tests/lib/*.h)
