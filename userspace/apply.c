@@ -404,9 +404,10 @@ static void report(pid_t pid, const struct hd_apply *a, const struct plan *p,
 		hd_json_print(o);
 		return;
 	}
-	printf("applied patch %llu to pid %d: %u function%s, %u threads paused %.1f µs\n",
+	printf("applied patch %llu to pid %d: %u function%s, %u thread%s paused %.1f µs\n",
 	       (unsigned long long)a->patch_id, (int)pid, p->nfuncs,
-	       p->nfuncs == 1 ? "" : "s", a->nr_threads, t->pause_ns / 1000.0);
+	       p->nfuncs == 1 ? "" : "s", a->nr_threads,
+	       a->nr_threads == 1 ? "" : "s", t->pause_ns / 1000.0);
 	if (stats)
 		printf(STATS_FMT, t->park_ns / 1e3, t->check_ns / 1e3, t->map_ns / 1e3,
 		       t->write_ns / 1e3, t->release_ns / 1e3, a->attempts_made);

@@ -150,9 +150,10 @@ int cmd_revert(int argc, char **argv)
 								       HD_REVERT_CODE_KEPT));
 			json_object_array_add(arr, o);
 		} else {
-			printf("reverted patch %llu of pid %d (%u threads paused %.1f µs)\n",
+			printf("reverted patch %llu of pid %d (%u thread%s paused %.1f µs)\n",
 			       (unsigned long long)r.reverted_id, (int)pid,
-			       r.nr_threads, r.timing.pause_ns / 1000.0);
+			       r.nr_threads, r.nr_threads == 1 ? "" : "s",
+			       r.timing.pause_ns / 1000.0);
 		}
 		if (r.out_flags & HD_REVERT_CODE_KEPT)
 			fprintf(stderr,
