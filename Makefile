@@ -44,9 +44,36 @@ UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 # Live-patch cases: programs and objects built here, patched in the guest.
 LIVE_CASES := $(patsubst tests/live/%/,%,$(wildcard tests/live/*/))
 
-selftests: $(SELFTESTS) live
+selftests: $(SELFTESTS) live realprog targets
 
 live: $(LIVE_CASES:%=$(BUILD)/live/%/prog)
+
+# A real program: Debian's Lua 5.4, its source fetched once and cached
+# (tests/realprog/build-lua).  Without network, build/realprog/lua/SKIP
+# says why and the selftest skips.
+realprog: $(BUILD)/realprog/lua/lua
+
+$(BUILD)/realprog/lua/lua: tests/realprog/build-lua $(wildcard tests/realprog/lua/*) \
+		scripts/debian-source
+	tests/realprog/build-lua $(BUILD)/realprog/lua
+
+# tests/targets/NAME.c, built into $(BUILD)/targets/NAME/: prog from
+# version 1 (the running program), v1/NAME.o and v2/NAME.o with
+# -ffunction-sections -fdata-sections (hdctl diff's inputs).  The macro
+# that picks the version is TARGET_VERSION_MACRO_NAME.
+TARGET_NAMES := $(patsubst tests/targets/%.c,%,$(wildcard tests/targets/*.c))
+TARGET_VERSION_MACRO_tcpserver := SERVER_VERSION
+TARGET_VERSION_MACRO_ticker := TICKER_VERSION
+TARGET_CFLAGS := -O2 -g -Wall -Werror -D_GNU_SOURCE
+
+targets: $(TARGET_NAMES:%=$(BUILD)/targets/%/prog)
+
+$(BUILD)/targets/%/prog: tests/targets/%.c
+	@mkdir -p $(@D)/v1 $(@D)/v2
+	$(CC) $(TARGET_CFLAGS) -D$(TARGET_VERSION_MACRO_$*)=1 -o $@ $< -lpthread
+	for v in 1 2; do $(CC) $(TARGET_CFLAGS) -D$(TARGET_VERSION_MACRO_$*)=$$v \
+		-ffunction-sections -fdata-sections -c -o $(@D)/v$$v/$*.o $< || \
+		exit 1; done
 
 .SECONDEXPANSION:
 $(BUILD)/live/%/prog: $$(wildcard tests/live/$$*/*) tests/live/live_main.c tests/live/build-case
@@ -55,6 +82,9 @@ $(BUILD)/live/%/prog: $$(wildcard tests/live/$$*/*) tests/live/live_main.c tests
 $(BUILD)/selftests/%: tests/selftests/hotdeploy/%.c $(wildcard tests/lib/*.h) include/uapi/linux/hotdeploy.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -I$(KTOOLS)/tools/testing/selftests -o $@ $< $(TEST_LIBS)
+
+# tcp_load reads hdctl's --json output.
+$(BUILD)/selftests/tcp_load: TEST_LIBS += $(shell pkg-config --libs json-c)
 
 units: $(UNITS)
 
@@ -128,7 +158,7 @@ check: deps
 	scripts/run-tests
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all targets
 	scripts/demo
 
 # Userspace and tests follow the kernel's style too, minus the advice to use
@@ -174,5 +204,5 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf $(BUILD)
 
-.PHONY: all module hdctl selftests live units units-san fuzz fuzz-run fuzz-smoke \
+.PHONY: all module hdctl selftests live realprog targets units units-san fuzz fuzz-run fuzz-smoke \
 	deps check demo lint install clean

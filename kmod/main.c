@@ -18,7 +18,8 @@
 #include "uapi.h"
 
 #define HD_FEATURES	(HD_FEATURE_VERSION | HD_FEATURE_APPLY | \
-			 HD_FEATURE_REVERT | HD_FEATURE_LIST)
+			 HD_FEATURE_REVERT | HD_FEATURE_LIST | \
+			 HD_FEATURE_DATA | HD_FEATURE_REVERT_FORCE)
 
 static long hd_ioctl_version(void __user *uarg)
 {

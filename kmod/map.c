@@ -5,10 +5,13 @@
  * The caller's bytes are copied once, before the target is stopped, into a
  * private shmem file named "hotdeploy:ID": later changes to the caller's
  * buffer cannot reach the target, and the mapping shows up in
- * /proc/PID/maps as "/hotdeploy:ID (deleted)".  The file is mapped
- * MAP_PRIVATE, PROT_READ | PROT_EXEC: the code is never writable and
- * executable at once.  vm_mmap() only maps into current->mm, so the
- * mapping is done by the rendezvous' agent, a parked thread of the target.
+ * /proc/PID/maps as "/hotdeploy:ID (deleted)".  The code is mapped
+ * MAP_PRIVATE, PROT_READ | PROT_EXEC, and the patch's new data, if any,
+ * from the next page of the same file MAP_PRIVATE, PROT_READ | PROT_WRITE:
+ * nothing is ever writable and executable at once, and the data is
+ * copy-on-write like the program's own.  vm_mmap() only maps into
+ * current->mm, so the mapping is done by the rendezvous' agent, a parked
+ * thread of the target.
  */
 #include <linux/mman.h>
 #include <linux/mm.h>
@@ -19,16 +22,39 @@
 #include "map.h"
 #include "rendezvous.h"
 
-struct file *hd_code_file(u64 id, const void __user *code, size_t size)
+/* Copy @size bytes from the caller into @file at *@pos, a page at a time. */
+static int hd_file_fill(struct file *file, void *buf, const void __user *src,
+			size_t size, loff_t *pos)
 {
-	char name[32];
+	size_t done = 0;
+
+	while (done < size) {
+		size_t chunk = min_t(size_t, size - done, PAGE_SIZE);
+		ssize_t n;
+
+		if (copy_from_user(buf, src + done, chunk))
+			return -EFAULT;
+		n = kernel_write(file, buf, chunk, pos);
+		if (n != chunk)
+			return n < 0 ? n : -EIO;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		done += chunk;
+	}
+	return 0;
+}
+
+struct file *hd_code_file(u64 id, const void __user *code, size_t code_size,
+			  const void __user *data, size_t data_size)
+{
+	loff_t data_off = PAGE_ALIGN(code_size), pos = 0;
 	struct file *file;
-	loff_t pos = 0;
+	char name[32];
 	void *buf;
-	int ret = 0;
+	int ret;
 
 	snprintf(name, sizeof(name), "hotdeploy:%llu", id);
-	file = shmem_file_setup(name, size, VM_NORESERVE);
+	file = shmem_file_setup(name, data_off + data_size, VM_NORESERVE);
 	if (IS_ERR(file))
 		return file;
 	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
@@ -36,24 +62,13 @@ struct file *hd_code_file(u64 id, const void __user *code, size_t size)
 		ret = -ENOMEM;
 		goto err_file;
 	}
-	while (pos < size) {
-		size_t chunk = min_t(size_t, size - pos, PAGE_SIZE);
-		ssize_t n;
-
-		if (copy_from_user(buf, code + pos, chunk)) {
-			ret = -EFAULT;
-			goto err_buf;
-		}
-		n = kernel_write(file, buf, chunk, &pos);
-		if (n != chunk) {
-			ret = n < 0 ? n : -EIO;
-			goto err_buf;
-		}
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto err_buf;
-		}
-	}
+	ret = hd_file_fill(file, buf, code, code_size, &pos);
+	if (ret)
+		goto err_buf;
+	pos = data_off;
+	ret = hd_file_fill(file, buf, data, data_size, &pos);
+	if (ret)
+		goto err_buf;
 	kfree(buf);
 	return file;
 
@@ -67,25 +82,41 @@ err_file:
 struct hd_map_cmd {
 	struct file *file;
 	unsigned long addr;
-	unsigned long len;
+	unsigned long len;	/* code, or everything on unmap */
+	unsigned long data_len;
 };
+
+static int hd_map_one(struct file *file, unsigned long addr,
+		      unsigned long len, unsigned long prot, unsigned long off)
+{
+	unsigned long got;
+
+	got = vm_mmap(file, addr, len, prot, MAP_PRIVATE | MAP_FIXED_NOREPLACE,
+		      off);
+	if (IS_ERR_VALUE(got))
+		return (int)got;
+	if (got != addr) {
+		/* Kernels without MAP_FIXED_NOREPLACE treat it as a hint. */
+		vm_munmap(got, len);
+		return -EEXIST;
+	}
+	return 0;
+}
 
 /* Runs in the agent: current->mm is the target's. */
 static int hd_map_in_target(void *arg)
 {
 	struct hd_map_cmd *c = arg;
-	unsigned long addr;
+	int ret;
 
-	addr = vm_mmap(c->file, c->addr, c->len, PROT_READ | PROT_EXEC,
-		       MAP_PRIVATE | MAP_FIXED_NOREPLACE, 0);
-	if (IS_ERR_VALUE(addr))
-		return (int)addr;
-	if (addr != c->addr) {
-		/* Kernels without MAP_FIXED_NOREPLACE treat it as a hint. */
-		vm_munmap(addr, c->len);
-		return -EEXIST;
-	}
-	return 0;
+	ret = hd_map_one(c->file, c->addr, c->len, PROT_READ | PROT_EXEC, 0);
+	if (ret || !c->data_len)
+		return ret;
+	ret = hd_map_one(c->file, c->addr + c->len, c->data_len,
+			 PROT_READ | PROT_WRITE, c->len);
+	if (ret)
+		vm_munmap(c->addr, c->len);
+	return ret;
 }
 
 /* Whether [addr, addr + len) is still exactly our mapping of @file. */
@@ -121,9 +152,10 @@ static int hd_unmap_in_target(void *arg)
 }
 
 int hd_code_map(struct hd_rv *rv, struct file *file, unsigned long addr,
-		unsigned long len)
+		unsigned long code_len, unsigned long data_len)
 {
-	struct hd_map_cmd c = { .file = file, .addr = addr, .len = len };
+	struct hd_map_cmd c = { .file = file, .addr = addr, .len = code_len,
+				.data_len = data_len };
 
 	return hd_rv_call(rv, hd_map_in_target, &c);
 }

@@ -7,9 +7,10 @@
 
 struct hd_rv;
 
-struct file *hd_code_file(u64 id, const void __user *code, size_t size);
+struct file *hd_code_file(u64 id, const void __user *code, size_t code_size,
+			  const void __user *data, size_t data_size);
 int hd_code_map(struct hd_rv *rv, struct file *file, unsigned long addr,
-		unsigned long len);
+		unsigned long code_len, unsigned long data_len);
 int hd_code_unmap(struct hd_rv *rv, struct file *file, unsigned long addr,
 		  unsigned long len);
 

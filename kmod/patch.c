@@ -39,8 +39,8 @@
 
 /* The ABI: sizes are part of it, and no padding may hide in a struct. */
 static_assert(sizeof(struct hd_func) == 48);
-static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER0);
-static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER0);
+static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER1);
+static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER1);
 static_assert(sizeof(struct hd_list) == HD_LIST_SIZE_VER0);
 static_assert(sizeof(struct hd_patch_info) == 40);
 static_assert(sizeof(struct hd_func_info) == 24);
@@ -141,8 +141,11 @@ static int hd_apply_validate(struct hd_apply_req *req)
 		return -EINVAL;
 	if (!a->code_size || a->code_size > HD_MAX_CODE_SIZE)
 		return -EINVAL;
+	if (a->data_size > HD_MAX_DATA_SIZE || (!a->data_size && a->data))
+		return -EINVAL;
 	if (!PAGE_ALIGNED(a->code_addr) || !a->code_addr ||
-	    !hd_user_range_ok(a->code_addr, PAGE_ALIGN(a->code_size)))
+	    !hd_user_range_ok(a->code_addr, PAGE_ALIGN(a->code_size) +
+			      PAGE_ALIGN(a->data_size)))
 		return -EINVAL;
 	code_end = a->code_addr + a->code_size;
 
@@ -286,7 +289,8 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 
 	t1 = ktime_get_ns();
 	a->timing.check_ns = t1 - t0;
-	ret = hd_code_map(rv, patch->file, patch->code_addr, patch->map_len);
+	ret = hd_code_map(rv, patch->file, patch->code_addr, patch->map_len,
+			  patch->data_len);
 	if (ret) {
 		a->fail_reason = ret == -ESRCH ? HD_FAIL_GONE : HD_FAIL_MAP;
 		goto release;
@@ -300,7 +304,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 		a->fail_reason = ret == -EILSEQ ? HD_FAIL_EXPECT : HD_FAIL_WRITE;
 		a->fail_func = fail;
 		hd_code_unmap(rv, patch->file, patch->code_addr,
-			      patch->map_len);
+			      patch->map_len + patch->data_len);
 	}
 release:
 	if (hd_rv_aborted(rv)) {
@@ -368,6 +372,7 @@ static struct hd_patch *hd_patch_alloc(const struct hd_apply_req *req)
 	p->code_addr = a->code_addr;
 	p->code_size = a->code_size;
 	p->map_len = PAGE_ALIGN(a->code_size);
+	p->data_len = PAGE_ALIGN(a->data_size);
 	p->nr_funcs = a->nr_funcs;
 	for (i = 0; i < a->nr_funcs; i++) {
 		struct hd_site *s = &p->sites[i];
@@ -444,7 +449,8 @@ long hd_ioctl_apply(void __user *uarg)
 	}
 	/* Copied now, outside the pause; the caller's buffer is done with. */
 	req.patch->file = hd_code_file(req.patch->id,
-				       u64_to_user_ptr(a->code), a->code_size);
+				       u64_to_user_ptr(a->code), a->code_size,
+				       u64_to_user_ptr(a->data), a->data_size);
 	if (IS_ERR(req.patch->file)) {
 		ret = PTR_ERR(req.patch->file);
 		req.patch->file = NULL;
@@ -502,10 +508,14 @@ out_free:
 	return ret;
 }
 
-/* One stop to revert @patch.  As hd_apply_once(). */
+/*
+ * One stop to revert @patch.  As hd_apply_once(), except that with @keep a
+ * thread that may still use the code does not stop the revert: the text
+ * is restored and the code left mapped for it.
+ */
 static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 			  struct hd_patch *patch, const struct hd_retry *retry,
-			  struct hd_revert *r)
+			  struct hd_revert *r, bool keep)
 {
 	struct hd_range range = {
 		.start = patch->code_addr,
@@ -531,6 +541,11 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	t0 = ktime_get_ns();
 	/* Returning into the patch's code is as bad as executing it. */
 	ret = hd_check_active(rv, &range, 1, true, &busy);
+	if (ret == -EBUSY && keep) {
+		r->out_flags |= HD_REVERT_CODE_KEPT;
+		r->kept_tid = busy.tid;
+		ret = 0;
+	}
 	if (ret) {
 		r->fail_reason = busy.reason;
 		r->fail_tid = busy.tid;
@@ -551,7 +566,9 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	 * unmap it.  If the program replaced the mapping itself, leave that
 	 * alone; the revert is complete either way.
 	 */
-	hd_code_unmap(rv, patch->file, patch->code_addr, patch->map_len);
+	if (!(r->out_flags & HD_REVERT_CODE_KEPT))
+		hd_code_unmap(rv, patch->file, patch->code_addr,
+			      patch->map_len + patch->data_len);
 	r->timing.map_ns = ktime_get_ns() - t2;
 release:
 	if (hd_rv_aborted(rv)) {
@@ -578,8 +595,9 @@ long hd_ioctl_revert(void __user *uarg)
 	ret = hd_copy_args_in(&r, sizeof(r), HD_REVERT_SIZE_VER0, uarg, &usize);
 	if (ret)
 		return ret;
-	if (r.flags || r.__reserved || r.reverted_id || r.fail_reason ||
-	    r.fail_tid || r.fail_func || r.attempts_made || r.nr_threads ||
+	if ((r.flags & ~HD_REVERT_FLAGS) || r.__reserved || r.reverted_id ||
+	    r.fail_reason || r.fail_tid || r.fail_func || r.attempts_made ||
+	    r.nr_threads || r.out_flags || r.kept_tid ||
 	    memchr_inv(&r.timing, 0, sizeof(r.timing)))
 		return -EINVAL;
 	ret = hd_retry_init(&retry, r.attempts, r.retry_delay_ms,
@@ -616,9 +634,11 @@ long hd_ioctl_revert(void __user *uarg)
 		goto out_unlock;
 	}
 	for (;;) {
-		r.attempts_made++;
-		ret = hd_revert_once(leader, mm, patch, &retry, &r);
-		if (ret != -EBUSY || r.attempts_made >= retry.attempts)
+		bool last = ++r.attempts_made >= retry.attempts;
+
+		ret = hd_revert_once(leader, mm, patch, &retry, &r,
+				     last && (r.flags & HD_REVERT_FORCE));
+		if (ret != -EBUSY || last)
 			break;
 		if (!hd_retry_sleep(&retry)) {
 			ret = -ERESTARTSYS;

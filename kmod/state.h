@@ -16,6 +16,7 @@ struct hd_patch {
 	unsigned long code_addr;
 	unsigned long code_size;
 	unsigned long map_len;		/* code_size rounded to pages */
+	unsigned long data_len;		/* data, mapped after it, in pages */
 	struct file *file;		/* identifies the mapping on revert */
 	u64 applied_ns;			/* CLOCK_REALTIME */
 	unsigned int nr_funcs;

@@ -42,8 +42,9 @@ void usage_apply(void)
 }
 
 struct plan {
-	uint8_t *image;
+	uint8_t *image;		/* code and stubs, then data from data_off */
 	size_t size;		/* page-rounded */
+	size_t data_off;	/* page-rounded code size */
 	uint64_t addr;
 	uint64_t sec_off[MAX_SECS];
 	unsigned char placed[MAX_SECS];
@@ -64,9 +65,34 @@ static int bad(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/* Lay out the read-only allocated sections; refuse writable data. */
-static int layout(Elf *elf, struct plan *p, size_t *end, char *err,
-		  size_t len)
+/* Place section @ndx at the end of a region, aligned as it asks. */
+static int place(struct plan *p, size_t ndx, const GElf_Shdr *sh,
+		 size_t *end, int data, char *err, size_t len)
+{
+	uint64_t align = sh->sh_addralign > 1 ? sh->sh_addralign : 1;
+
+	if (align > PAGE || (align & (align - 1)))
+		return bad(err, len, "section %zu has an alignment of %" PRIu64,
+			   ndx, (uint64_t)sh->sh_addralign);
+	*end = (*end + align - 1) & ~(align - 1);
+	p->sec_off[ndx] = *end;
+	p->placed[ndx] = 1 + data;
+	*end += sh->sh_size;
+	if (*end > (data ? HD_MAX_DATA_SIZE : HD_MAX_CODE_SIZE))
+		return bad(err, len, "the patch's %s exceeds %u bytes",
+			   data ? "data" : "code",
+			   data ? HD_MAX_DATA_SIZE : HD_MAX_CODE_SIZE);
+	return 0;
+}
+
+/*
+ * Lay out the allocated sections: code and constants in one region,
+ * writable data (the patch's new globals) in another, mapped read-write
+ * after the code.  Data offsets are relative to that region until
+ * make_plan() knows where it starts.
+ */
+static int layout(Elf *elf, struct plan *p, size_t *end, size_t *dend,
+		  char *err, size_t len)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
@@ -75,9 +101,11 @@ static int layout(Elf *elf, struct plan *p, size_t *end, char *err,
 	if (elf_getshdrstrndx(elf, &shstrndx))
 		return bad(err, len, "no section names");
 	*end = 0;
+	*dend = 0;
 	while ((scn = elf_nextscn(elf, scn))) {
 		size_t ndx = elf_ndxscn(scn);
 		const char *name;
+		int data;
 
 		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) ||
 		    !sh.sh_size)
@@ -87,20 +115,15 @@ static int layout(Elf *elf, struct plan *p, size_t *end, char *err,
 			continue;	/* the patch's code is not unwound */
 		if (sh.sh_flags & SHF_TLS)
 			return bad(err, len, "section %s holds thread-local data", name);
-		if ((sh.sh_flags & SHF_WRITE) || sh.sh_type == SHT_NOBITS)
-			return bad(err, len,
-				   "section %s holds new writable data, which this hotdeploy.ko cannot map yet",
-				   name);
-		if (sh.sh_type != SHT_PROGBITS || ndx >= MAX_SECS)
+		if ((sh.sh_flags & SHF_WRITE) && (sh.sh_flags & SHF_EXECINSTR))
+			return bad(err, len, "section %s is writable code", name);
+		if (sh.sh_type != SHT_PROGBITS && sh.sh_type != SHT_NOBITS)
 			continue;
-		if (sh.sh_addralign > 1)
-			*end = (*end + sh.sh_addralign - 1) & ~(sh.sh_addralign - 1);
-		p->sec_off[ndx] = *end;
-		p->placed[ndx] = 1;
-		*end += sh.sh_size;
-		if (*end > HD_MAX_CODE_SIZE)
-			return bad(err, len, "the patch's code exceeds %u bytes",
-				   HD_MAX_CODE_SIZE);
+		if (ndx >= MAX_SECS)
+			return bad(err, len, "too many sections");
+		data = (sh.sh_flags & SHF_WRITE) || sh.sh_type == SHT_NOBITS;
+		if (place(p, ndx, &sh, data ? dend : end, data, err, len))
+			return -1;
 	}
 	return 0;
 }
@@ -116,6 +139,7 @@ static int copy_sections(Elf *elf, struct plan *p)
 		if (ndx >= MAX_SECS || !p->placed[ndx])
 			continue;
 		d = elf_getdata(scn, NULL);
+		/* .bss (NOBITS) has no bytes: the image is zeroed. */
 		if (d && d->d_buf && d->d_size)
 			memcpy(p->image + p->sec_off[ndx], d->d_buf, d->d_size);
 	}
@@ -151,8 +175,8 @@ static int sym_value(const struct hdp_file *f, const struct hd_proc *proc,
 		ret = hd_proc_dynamic_symbol(proc, NULL, name, NULL, val, NULL);
 		if (ret == -EOPNOTSUPP)
 			return bad(err, len,
-				   "%s is an ifunc or TLS symbol in a shared library; not supported",
-				   name);
+				   "%s is thread-local, or an ifunc that process %d has not resolved; a patch can only call it if the program does",
+				   name, (int)proc->pid);
 		if (ret)
 			return bad(err, len, "%s is not defined by any object loaded in process %d",
 				   name, (int)proc->pid);
@@ -215,11 +239,33 @@ fail_quiet:
 	return -1;
 }
 
+/*
+ * A function an earlier patch redirected starts with that patch's jump
+ * (patches stack); the rest must still be what the patch was made for.
+ * Only a jump into a hotdeploy mapping counts: put the file's bytes back
+ * in its place for the hash.
+ */
+static bool stacked(const struct hd_proc *proc, const struct hd_object *obj,
+		    uint64_t addr, uint8_t *bytes)
+{
+	const struct hd_map *m;
+	int32_t rel;
+
+	if (bytes[0] != 0xe9)
+		return false;
+	memcpy(&rel, bytes + 1, sizeof(rel));
+	m = hd_maps_find(&proc->maps, addr + HD_JMP_SIZE + rel);
+	if (!m || strncmp(m->path, "/hotdeploy:", strlen("/hotdeploy:")))
+		return false;
+	return !hd_object_file_bytes(obj, addr, bytes, HD_JMP_SIZE);
+}
+
 /* Redirects: old code must be what the patch was made against. */
-static int plan_funcs(const struct hdp_file *f, pid_t pid,
+static int plan_funcs(const struct hdp_file *f, const struct hd_proc *proc,
 		      const struct hd_object *obj, struct plan *p, char *err,
 		      size_t len)
 {
+	pid_t pid = proc->pid;
 	size_t i;
 
 	p->funcs = calloc(f->nfuncs + 1, sizeof(*p->funcs));
@@ -252,15 +298,18 @@ static int plan_funcs(const struct hdp_file *f, pid_t pid,
 			return bad(err, len, "cannot read %s at %#llx in process %d",
 				   name, (unsigned long long)k->old_addr, (int)pid);
 		}
-		if (hdp_hash(old, fn->old_size) != fn->old_hash) {
-			free(old);
-			return bad(err, len,
-				   "%s in process %d is not the code the patch was made for (already patched, or another build); nothing was changed",
-				   name, (int)pid);
-		}
+		/* The kernel checks the bytes as they are now, jump or not. */
 		k->expect_len = fn->old_size < HD_EXPECT_MAX ? fn->old_size :
 							      HD_EXPECT_MAX;
 		memcpy(k->expect, old, k->expect_len);
+		if (hdp_hash(old, fn->old_size) != fn->old_hash &&
+		    (!stacked(proc, obj, k->old_addr, old) ||
+		     hdp_hash(old, fn->old_size) != fn->old_hash)) {
+			free(old);
+			return bad(err, len,
+				   "%s in process %d is not the code the patch was made for (another build, or changed by something other than hotdeploy); nothing was changed",
+				   name, (int)pid);
+		}
 		free(old);
 		p->names[p->nfuncs++] = name;
 	}
@@ -275,7 +324,7 @@ static int make_plan(const struct hdp_file *f, pid_t pid, struct hd_proc *proc,
 	const struct hd_object *obj;
 	struct hd_stubs stubs = { 0 };
 	struct hd_reloc *rel = NULL;
-	size_t end = 0, nrel = 0, cap, i;
+	size_t end = 0, dend = 0, nrel = 0, cap, i;
 	char hex[2 * HDP_MAX_BUILD_ID + 1];
 	int ret = -1;
 
@@ -286,13 +335,18 @@ static int make_plan(const struct hdp_file *f, pid_t pid, struct hd_proc *proc,
 			   "process %d has no object with build-id %s (%s): the patch is for another build",
 			   (int)pid, hex, f->target);
 	}
-	if (layout(f->elf, p, &end, err, len))
+	if (layout(f->elf, p, &end, &dend, err, len))
 		return -1;
 	cap = f->nrelocs;
 	stubs.base = (end + 15) & ~15ULL;
-	p->size = (stubs.base + cap * HD_STUB_ENTRY_SIZE + PAGE - 1) & ~(PAGE - 1);
-	if (!p->size)
-		p->size = PAGE;
+	p->data_off = (stubs.base + cap * HD_STUB_ENTRY_SIZE + PAGE - 1) &
+		      ~(PAGE - 1);
+	if (!p->data_off)
+		p->data_off = PAGE;
+	p->size = p->data_off + ((dend + PAGE - 1) & ~(PAGE - 1));
+	for (i = 0; i < MAX_SECS; i++)
+		if (p->placed[i] == 2)
+			p->sec_off[i] += p->data_off;
 	p->addr = hd_maps_find_hole(&proc->maps, obj->start, obj->end, p->size,
 				    REACH, GUARD);
 	if (!p->addr)
@@ -308,14 +362,14 @@ static int make_plan(const struct hdp_file *f, pid_t pid, struct hd_proc *proc,
 	}
 	copy_sections(f->elf, p);
 	/* Padding and stub slack trap rather than run into the unknown. */
-	for (i = end; i < p->size; i++)
+	for (i = end; i < p->data_off; i++)
 		p->image[i] = 0xcc;
 	if (collect_relocs(f, proc, obj, p, &rel, &nrel, err, len))
 		goto out;
 	if (hd_reloc_apply(p->image, p->size, p->addr, rel, nrel, &stubs, err,
 			   len))
 		goto out;
-	ret = plan_funcs(f, pid, obj, p, err, len);
+	ret = plan_funcs(f, proc, obj, p, err, len);
 out:
 	free(rel);
 	free(stubs.value);
@@ -350,9 +404,10 @@ static void report(pid_t pid, const struct hd_apply *a, const struct plan *p,
 		hd_json_print(o);
 		return;
 	}
-	printf("applied patch %llu to pid %d: %u function%s, %u threads paused %.1f µs\n",
+	printf("applied patch %llu to pid %d: %u function%s, %u thread%s paused %.1f µs\n",
 	       (unsigned long long)a->patch_id, (int)pid, p->nfuncs,
-	       p->nfuncs == 1 ? "" : "s", a->nr_threads, t->pause_ns / 1000.0);
+	       p->nfuncs == 1 ? "" : "s", a->nr_threads,
+	       a->nr_threads == 1 ? "" : "s", t->pause_ns / 1000.0);
 	if (stats)
 		printf(STATS_FMT, t->park_ns / 1e3, t->check_ns / 1e3, t->map_ns / 1e3,
 		       t->write_ns / 1e3, t->release_ns / 1e3, a->attempts_made);
@@ -424,7 +479,10 @@ int cmd_apply(int argc, char **argv)
 	err = hd_proc_open(pid, &proc);
 	if (err) {
 		hd_err("apply: process %d: %s", (int)pid,
-		       err == -ESRCH ? "no such process" : strerror(-err));
+		       err == -ESRCH ? "no such process" :
+		       err == -EACCES || err == -EPERM ?
+		       "permission denied: needs root with CAP_SYS_PTRACE" :
+		       strerror(-err));
 		goto out_hdp;
 	}
 	if (make_plan(&f, pid, &proc, &p, msg, sizeof(msg))) {
@@ -432,9 +490,11 @@ int cmd_apply(int argc, char **argv)
 		goto out_proc;
 	}
 	if (dry) {
-		printf("would apply %s to pid %d: %u function%s, code at %#llx (%zu bytes)\n",
+		printf("would apply %s to pid %d: %u function%s, code at %#llx",
 		       path, (int)pid, p.nfuncs, p.nfuncs == 1 ? "" : "s",
-		       (unsigned long long)p.addr, p.size);
+		       (unsigned long long)p.addr);
+		printf(" (%zu bytes), data %zu bytes\n", p.data_off,
+		       p.size - p.data_off);
 		ret = HD_EXIT_OK;
 		goto out_proc;
 	}
@@ -446,9 +506,17 @@ int cmd_apply(int argc, char **argv)
 	a.funcs = (uintptr_t)p.funcs;
 	a.func_size = sizeof(*p.funcs);
 	a.code = (uintptr_t)p.image;
-	a.code_size = p.size;
+	a.code_size = p.data_off;
 	a.code_addr = p.addr;
+	if (p.size > p.data_off) {
+		a.data = (uintptr_t)(p.image + p.data_off);
+		a.data_size = p.size - p.data_off;
+	}
 	err = hd_kernel_apply(fd, &a);
+	if (err == -E2BIG && a.data_size) {
+		hd_err("apply: the loaded hotdeploy.ko cannot map a patch's new data (it predates ABI feature 'data'); load this version's module");
+		goto out_fd;
+	}
 	if (err) {
 		struct hd_refusal why = {
 			.op = "apply", .pid = pid, .err = err,

@@ -499,6 +499,47 @@ static bool func_uses(struct obj *o, const struct obj_func *f,
 }
 
 /*
+ * The old build's @od for the new build's @nd: the same name, or for a
+ * static local the same name but for its ".N".  Two functions of one file
+ * may each keep a static of the same name (Lua's f_seek and f_setvbuf
+ * both have "mode"): then the one a correlated function uses is the twin,
+ * and only if no user tells, the first by name.  1 if found, 0 if not,
+ * -1 on error.
+ */
+static int find_old_data(struct obj *old, struct obj *new,
+			 const struct obj_data *nd, struct obj_data *od)
+{
+	struct obj_data cand;
+	bool first = false;
+	size_t i, j;
+	int r;
+
+	for (j = 1; j < old->nsyms; j++) {
+		r = get_data(old, j, &cand);
+		if (r < 0)
+			return -1;
+		if (!r || !data_twins(&cand, nd))
+			continue;
+		if (!first) {
+			*od = cand;
+			first = true;
+		}
+		if (GELF_ST_BIND(nd->sym.st_info) != STB_LOCAL)
+			return 1;
+		for (i = 0; i < new->nfuncs; i++) {
+			const struct obj_func *f = &new->funcs[i];
+
+			if (f->twin && func_uses(new, f, nd) &&
+			    func_uses(old, f->twin, &cand)) {
+				*od = cand;
+				return 1;
+			}
+		}
+	}
+	return first;
+}
+
+/*
  * A changed local constant is carried in the patch, so every function
  * of this object that uses it has to be replaced to use the new copy.
  */
@@ -542,11 +583,11 @@ static int compare_data(struct obj *old, struct obj *new,
 			FILE *explain)
 {
 	struct obj_data nd, od;
-	size_t i, j;
+	size_t i;
 	int r;
 
 	for (i = 1; i < new->nsyms; i++) {
-		bool found = false;
+		bool found;
 
 		r = get_data(new, i, &nd);
 		if (r <= 0) {
@@ -554,12 +595,10 @@ static int compare_data(struct obj *old, struct obj *new,
 				return -1;
 			continue;
 		}
-		for (j = 1; j < old->nsyms && !found; j++) {
-			r = get_data(old, j, &od);
-			if (r < 0)
-				return -1;
-			found = r && data_twins(&od, &nd);
-		}
+		r = find_old_data(old, new, &nd, &od);
+		if (r < 0)
+			return -1;
+		found = r;
 		if (GELF_ST_TYPE(nd.sym.st_info) == STT_GNU_IFUNC) {
 			if (found)
 				continue;

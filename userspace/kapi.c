@@ -77,6 +77,16 @@ static const char *func_or(const struct hd_refusal *r, const char *other)
 	return r->func ? r->func : other;
 }
 
+/* What --force would do about a thread in the way, if anything. */
+static const char *force_hint(const struct hd_refusal *r)
+{
+	if (strcmp(r->op, "apply"))
+		return " or use --force to restore the functions now, leaving the code mapped";
+	if (r->reason == HD_FAIL_IP)
+		return "";
+	return " or use --force to skip the stack check";
+}
+
 void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 {
 	double span = r->attempts > 1 ?
@@ -89,20 +99,20 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 			 "%s: thread %u is %s %s (being %s) after %u attempt%s over %.2f s; retry later%s",
 			 r->op, r->tid,
 			 r->reason == HD_FAIL_IP ? "executing" : "returning into",
-			 func_or(r, "a function"),
+			 func_or(r, strcmp(r->op, "apply") ? "the patch's code" :
+						       "a function"),
 			 !strcmp(r->op, "apply") ? "patched" : "reverted",
 			 r->attempts, r->attempts == 1 ? "" : "s", span,
-			 r->reason == HD_FAIL_STACK ?
-			 " or use --force to skip the stack check" : "");
+			 force_hint(r));
 		return;
 	case HD_FAIL_STACK_DEPTH:
 		snprintf(buf, len,
-			 "%s: the stack of thread %u is too deep to check; retry later or use --force to skip the stack check",
-			 r->op, r->tid);
+			 "%s: the stack of thread %u is too deep to check; retry later%s",
+			 r->op, r->tid, force_hint(r));
 		return;
 	case HD_FAIL_PARK:
 		snprintf(buf, len,
-			 "%s: thread %u of process %d did not stop within %u ms (uninterruptible sleep?); nothing was changed, retry later or raise --timeout",
+			 "%s: thread %u of process %d did not stop within %u ms (stopped, traced, or in uninterruptible sleep?); nothing was changed, retry later or raise --timeout",
 			 r->op, r->tid, (int)r->pid, r->timeout_ms);
 		return;
 	case HD_FAIL_EXPECT:
@@ -188,6 +198,26 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 		snprintf(buf, len,
 			 "%s: the module refused the request as malformed (%s); hdctl and the module may not match, see 'hdctl version'",
 			 r->op, strerror(-r->err));
+		break;
+	case ENOMEM:
+		snprintf(buf, len,
+			 "%s: the kernel is out of memory for the request; nothing was changed, retry later",
+			 r->op);
+		break;
+	case EFAULT:
+		snprintf(buf, len,
+			 "%s: the module could not read hdctl's request (bad address); this is a bug in hdctl, please report it",
+			 r->op);
+		break;
+	case ETIMEDOUT:
+		snprintf(buf, len,
+			 "%s: a thread of process %d did not stop within %u ms; nothing was changed, retry later or raise --timeout",
+			 r->op, (int)r->pid, r->timeout_ms);
+		break;
+	case EBUSY:
+		snprintf(buf, len,
+			 "%s: a thread of process %d stayed in the code concerned; retry later",
+			 r->op, (int)r->pid);
 		break;
 	case ENOTTY:
 		snprintf(buf, len,

@@ -314,9 +314,12 @@ static const char *verdef_name(Elf *elf, Elf_Scn *verdef, size_t strndx,
 	return NULL;
 }
 
-/* Look @name up in one object's .dynsym. */
+#define IS_IFUNC	1
+
+/* Look @name up in one object's .dynsym; IS_IFUNC gives the resolver. */
 static int dynsym_lookup(const struct hd_object *obj, const char *name,
-			 const char *version, uint64_t *addr)
+			 const char *version, uint64_t *addr,
+			 const char **ifunc_version)
 {
 	Elf_Scn *scn = NULL, *dynsym = NULL, *versym = NULL, *verdef = NULL;
 	Elf_Data *syms, *vers = NULL;
@@ -379,14 +382,145 @@ static int dynsym_lookup(const struct hd_object *obj, const char *name,
 		} else if (vs & 0x8000) {
 			continue;	/* hidden: not the default version */
 		}
-		if (GELF_ST_TYPE(sym.st_info) == STT_GNU_IFUNC)
-			return -EOPNOTSUPP;
 		if (GELF_ST_TYPE(sym.st_info) == STT_TLS)
 			return -EOPNOTSUPP;
 		*addr = sym.st_value + bias;
-		return 0;
+		if (GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC)
+			return 0;
+		/* @addr is the resolver; what it chose is in the process. */
+		*ifunc_version = verdef ?
+			verdef_name(elf, verdef, strndx, vs & 0x7fff) : NULL;
+		return IS_IFUNC;
 	}
 	return -ENOENT;
+}
+
+/* The version an object's versym entry @ndx asks for (.gnu.version_r). */
+static const char *verneed_name(Elf *elf, Elf_Scn *verneed, size_t strndx,
+				unsigned int ndx)
+{
+	Elf_Data *data = elf_getdata(verneed, NULL);
+	size_t off = 0, guard, aoff, k;
+	GElf_Vernaux aux;
+	GElf_Verneed vn;
+
+	for (guard = 0; data && guard < 65536; guard++) {
+		if (!gelf_getverneed(data, off, &vn))
+			return NULL;
+		aoff = off + vn.vn_aux;
+		for (k = 0; k < vn.vn_cnt; k++) {
+			if (!gelf_getvernaux(data, aoff, &aux))
+				return NULL;
+			if (aux.vna_other == ndx)
+				return elf_strptr(elf, strndx, aux.vna_name);
+			aoff += aux.vna_next;
+		}
+		if (!vn.vn_next)
+			return NULL;
+		off += vn.vn_next;
+	}
+	return NULL;
+}
+
+/* Does dynamic relocation @r of @obj ask for @name at @version? */
+static bool imports(Elf *elf, const GElf_Shdr *rsh, const GElf_Rela *r,
+		    const char *name, const char *version)
+{
+	Elf_Scn *dynsym = elf_getscn(elf, rsh->sh_link), *scn = NULL;
+	Elf_Data *syms, *vers;
+	const char *s, *want;
+	GElf_Shdr dsh, sh;
+	GElf_Versym vs;
+	GElf_Sym sym;
+
+	if (!dynsym || !gelf_getshdr(dynsym, &dsh))
+		return false;
+	syms = elf_getdata(dynsym, NULL);
+	if (!syms || !gelf_getsym(syms, GELF_R_SYM(r->r_info), &sym))
+		return false;
+	s = elf_strptr(elf, dsh.sh_link, sym.st_name);
+	if (!s || strcmp(s, name))
+		return false;
+	if (!version)
+		return true;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_versym)
+			break;
+	vers = scn ? elf_getdata(scn, NULL) : NULL;
+	if (!vers || !gelf_getversym(vers, GELF_R_SYM(r->r_info), &vs))
+		return true;	/* unversioned import: the default */
+	scn = NULL;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_verneed)
+			break;
+	want = scn ? verneed_name(elf, scn, sh.sh_link, vs & 0x7fff) : NULL;
+	return !want || !strcmp(want, version);
+}
+
+/*
+ * Only the target ran @def's resolver for ifunc @name, so read what the
+ * dynamic linker stored: @def's own R_X86_64_IRELATIVE slot for that
+ * resolver (filled at load time), else a GOT slot of an object that
+ * imports @name and that already points into @def.
+ */
+static int ifunc_lookup(const struct hd_proc *proc,
+			const struct hd_object *def, uint64_t resolver,
+			const char *name, const char *version, uint64_t *addr)
+{
+	size_t pass, i, k;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < proc->nobj; i++) {
+			const struct hd_object *o = &proc->obj[i];
+			Elf_Scn *scn = NULL;
+			GElf_Addr bias;
+			GElf_Shdr sh;
+			Elf *elf;
+
+			if (pass == 0 && o != def)
+				continue;
+			elf = dwfl_module_getelf(o->mod, &bias);
+			while (elf && (scn = elf_nextscn(elf, scn))) {
+				Elf_Data *d;
+
+				if (!gelf_getshdr(scn, &sh) ||
+				    sh.sh_type != SHT_RELA ||
+				    !(sh.sh_flags & SHF_ALLOC) || !sh.sh_entsize)
+					continue;
+				d = elf_getdata(scn, NULL);
+				for (k = 0; d && k < sh.sh_size / sh.sh_entsize;
+				     k++) {
+					unsigned int t;
+					uint64_t v;
+					GElf_Rela r;
+
+					if (!gelf_getrela(d, k, &r))
+						break;
+					t = GELF_R_TYPE(r.r_info);
+					if (pass == 0 &&
+					    (t != R_X86_64_IRELATIVE ||
+					     r.r_addend + bias != resolver))
+						continue;
+					if (pass == 1 &&
+					    ((t != R_X86_64_JUMP_SLOT &&
+					      t != R_X86_64_GLOB_DAT) ||
+					     !imports(elf, &sh, &r, name, version)))
+						continue;
+					if (hd_proc_read(proc->pid,
+							 r.r_offset + bias, &v,
+							 sizeof(v)))
+						continue;
+					/* A lazy slot still points home. */
+					if (v < def->start || v >= def->end ||
+					    v == resolver)
+						continue;
+					*addr = v;
+					return 0;
+				}
+			}
+		}
+	}
+	return -EOPNOTSUPP;
 }
 
 int hd_proc_dynamic_symbol(const struct hd_proc *proc,
@@ -398,14 +532,49 @@ int hd_proc_dynamic_symbol(const struct hd_proc *proc,
 	int ret;
 
 	for (i = 0; i < proc->nobj; i++) {
+		const char *ifunc_version = NULL;
+
 		if (&proc->obj[i] == skip)
 			continue;
-		ret = dynsym_lookup(&proc->obj[i], name, version, addr);
+		ret = dynsym_lookup(&proc->obj[i], name, version, addr,
+				    &ifunc_version);
 		if (ret == -ENOENT)
 			continue;
+		if (ret == IS_IFUNC)
+			ret = ifunc_lookup(proc, &proc->obj[i], *addr, name,
+					   version ?: ifunc_version, addr);
 		if (!ret && where)
 			*where = &proc->obj[i];
 		return ret;
+	}
+	return -ENOENT;
+}
+
+int hd_object_file_bytes(const struct hd_object *obj, uint64_t addr,
+			 void *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Addr bias;
+	GElf_Shdr sh;
+	Elf *elf;
+
+	elf = dwfl_module_getelf(obj->mod, &bias);
+	if (!elf)
+		return -ENOENT;
+	addr -= bias;
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_ALLOC) || addr < sh.sh_addr ||
+		    addr - sh.sh_addr > sh.sh_size ||
+		    len > sh.sh_size - (addr - sh.sh_addr))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || d->d_size != sh.sh_size)
+			return -EIO;
+		memcpy(buf, (char *)d->d_buf + (addr - sh.sh_addr), len);
+		return 0;
 	}
 	return -ENOENT;
 }

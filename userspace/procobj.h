@@ -53,13 +53,21 @@ int hd_object_symbol(const struct hd_object *obj, const char *name,
  * Resolve a dynamic symbol the way the target's dynamic linker would:
  * the first object in load order, other than @skip, that defines @name
  * (with @version when not NULL, otherwise its default version).
- * Returns 0, -ENOENT, or -EOPNOTSUPP for an ifunc (its address depends on
- * a resolver that only the target can run).
+ * For an ifunc, the address its resolver chose in the target, read from
+ * the GOT slot the target's dynamic linker filled.  Returns 0, -ENOENT, or
+ * -EOPNOTSUPP for a TLS symbol or an ifunc no slot in the process holds.
  */
 int hd_proc_dynamic_symbol(const struct hd_proc *proc,
 			   const struct hd_object *skip, const char *name,
 			   const char *version, uint64_t *addr,
 			   const struct hd_object **where);
+
+/*
+ * The @len bytes at runtime address @addr of @obj as its file holds them
+ * (what the process had before anything wrote to its text): 0 or -errno.
+ */
+int hd_object_file_bytes(const struct hd_object *obj, uint64_t addr,
+			 void *buf, size_t len);
 
 /* Read @len bytes at @addr in process @pid: 0 or -errno. */
 int hd_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);

@@ -13,12 +13,15 @@
 
 void usage_revert(void)
 {
-	printf("Usage: hdctl [-j] revert --pid PID [--patch ID | --all]\n"
+	printf("Usage: hdctl [-j] revert --pid PID [--patch ID | --all] [--force]\n"
 	       "                    [--retries N] [--retry-delay MS] [--timeout MS]\n"
 	       "Restore the original code of process PID: its most recent patch,\n"
 	       "patch ID (which must be the most recent: patches stack), or all of\n"
 	       "them, newest first.  Like apply, it stops the process for\n"
-	       "microseconds and refuses while a thread runs the code to remove.\n");
+	       "microseconds and refuses while a thread runs the code to remove.\n"
+	       "--force: if a thread may still run or return into it after every\n"
+	       "attempt (the stack check is conservative), restore the functions\n"
+	       "anyway and leave the patch's code mapped until the process exits.\n");
 }
 
 /* The name of redirect @index of patch @id (0: the newest) in @pid. */
@@ -60,6 +63,7 @@ int cmd_revert(int argc, char **argv)
 		{ "retries", required_argument, NULL, 'r' },
 		{ "retry-delay", required_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'f' },
 		{ 0 }
 	};
 	struct hd_revert base = { 0 };
@@ -88,6 +92,9 @@ int cmd_revert(int argc, char **argv)
 			break;
 		case 't':
 			base.timeout_ms = atoi(optarg);
+			break;
+		case 'f':
+			base.flags |= HD_REVERT_FORCE;
 			break;
 		default:
 			goto usage;
@@ -138,12 +145,21 @@ int cmd_revert(int argc, char **argv)
 					       json_object_new_int(r.nr_threads));
 			json_object_object_add(o, "pause_ns",
 					       json_object_new_int64(r.timing.pause_ns));
+			json_object_object_add(o, "code_kept",
+					       json_object_new_boolean(r.out_flags &
+								       HD_REVERT_CODE_KEPT));
 			json_object_array_add(arr, o);
 		} else {
-			printf("reverted patch %llu of pid %d (%u threads paused %.1f µs)\n",
+			printf("reverted patch %llu of pid %d (%u thread%s paused %.1f µs)\n",
 			       (unsigned long long)r.reverted_id, (int)pid,
-			       r.nr_threads, r.timing.pause_ns / 1000.0);
+			       r.nr_threads, r.nr_threads == 1 ? "" : "s",
+			       r.timing.pause_ns / 1000.0);
 		}
+		if (r.out_flags & HD_REVERT_CODE_KEPT)
+			fprintf(stderr,
+				"hdctl: note: thread %u may still run or return into patch %llu's code, so it stays mapped until process %d exits\n",
+				r.kept_tid, (unsigned long long)r.reverted_id,
+				(int)pid);
 	} while (all);
 	close(fd);
 	if (arr)

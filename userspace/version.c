@@ -19,6 +19,8 @@ static const struct {
 	{ HD_FEATURE_APPLY, "apply" },
 	{ HD_FEATURE_REVERT, "revert" },
 	{ HD_FEATURE_LIST, "list" },
+	{ HD_FEATURE_DATA, "data" },
+	{ HD_FEATURE_REVERT_FORCE, "revert-force" },
 };
 
 void usage_version(void)

@@ -195,6 +195,28 @@ static inline uint64_t hd_find_hole(pid_t pid, uint64_t near, uint64_t len)
 	return best;
 }
 
+/* The start of @pid's first mapping above @addr, or 0. */
+static inline uint64_t hd_next_mapping(pid_t pid, uint64_t addr)
+{
+	uint64_t start, end, found = 0;
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64, &start, &end) == 2 &&
+		    start > addr) {
+			found = start;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* Whether /proc/PID/maps of @pid mentions @what. */
 static inline int hd_maps_has(pid_t pid, const char *what)
 {

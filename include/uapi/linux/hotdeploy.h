@@ -47,12 +47,15 @@ struct hd_version {
 #define HD_FEATURE_APPLY	(1ULL << 1)	/* HD_IOC_APPLY */
 #define HD_FEATURE_REVERT	(1ULL << 2)	/* HD_IOC_REVERT */
 #define HD_FEATURE_LIST		(1ULL << 3)	/* HD_IOC_LIST */
+#define HD_FEATURE_DATA		(1ULL << 4)	/* hd_apply.data: new writable data */
+#define HD_FEATURE_REVERT_FORCE	(1ULL << 5)	/* HD_REVERT_FORCE */
 
 #define HD_IOC_VERSION		_IO(HD_IOC_MAGIC, 0x00)
 
 /* Limits on what one request may ask for. */
 #define HD_MAX_FUNCS		1024		/* redirects per patch */
 #define HD_MAX_CODE_SIZE	(16U << 20)	/* bytes of new code per patch */
+#define HD_MAX_DATA_SIZE	(16U << 20)	/* bytes of new data per patch */
 #define HD_EXPECT_MAX		16		/* expected bytes per redirect */
 #define HD_JMP_SIZE		5		/* jmp rel32, the bytes replaced */
 
@@ -105,6 +108,11 @@ struct hd_timing {
  * function, map the new code at code_addr, verify the expected bytes and
  * write the jumps, then let the threads go.  All or nothing: on any error
  * the target is left as it was.  Needs CAP_SYS_PTRACE.
+ *
+ * New writable data (the patch's new globals), when data_size is not 0, is
+ * mapped private and read-write right after the code, at code_addr +
+ * code_size rounded up to a page: forked children get their own copy, as
+ * with the program's own globals.
  */
 struct hd_apply {
 	__u32 size;		/* in: sizeof(struct hd_apply) */
@@ -127,9 +135,12 @@ struct hd_apply {
 	__u32 nr_threads;	/* out: threads stopped in the last stop */
 	__u32 __reserved;	/* in: must be 0 */
 	struct hd_timing timing; /* out: the last stop */
+	__u64 data;		/* in: pointer to the initial data, or 0 */
+	__u64 data_size;	/* in: 0..HD_MAX_DATA_SIZE */
 };
 
 #define HD_APPLY_SIZE_VER0	144
+#define HD_APPLY_SIZE_VER1	160	/* data, data_size */
 
 #define HD_IOC_APPLY		_IO(HD_IOC_MAGIC, 0x01)
 
@@ -137,10 +148,22 @@ struct hd_apply {
  * HD_IOC_REVERT: restore the bytes a patch replaced and unmap its code once
  * no thread executes or returns into it.  Only the most recent patch of a
  * target can be reverted (patches stack).  Needs CAP_SYS_PTRACE.
+ *
+ * The stack scan is conservative: a stale return address left in a live
+ * frame counts.  With HD_REVERT_FORCE, when the last attempt still finds a
+ * thread that may execute or return into the code, the functions are
+ * restored all the same and the code stays mapped (HD_REVERT_CODE_KEPT)
+ * until the process exits or execs: never unmapped under a thread.
  */
+#define HD_REVERT_FORCE		(1U << 0)
+#define HD_REVERT_FLAGS		HD_REVERT_FORCE
+
+/* out_flags */
+#define HD_REVERT_CODE_KEPT	(1U << 0)	/* the code was left mapped */
+
 struct hd_revert {
 	__u32 size;		/* in: sizeof(struct hd_revert) */
-	__u32 flags;		/* in: must be 0 */
+	__u32 flags;		/* in: HD_REVERT_* */
 	__u32 pid;		/* in: target thread group */
 	__u32 attempts;		/* in: as in struct hd_apply */
 	__u64 patch_id;		/* in: patch to revert, 0 = the most recent */
@@ -154,9 +177,12 @@ struct hd_revert {
 	__u32 nr_threads;	/* out: threads stopped in the last stop */
 	__u32 __reserved;	/* in: must be 0 */
 	struct hd_timing timing; /* out: the last stop */
+	__u32 out_flags;	/* out: HD_REVERT_CODE_KEPT */
+	__u32 kept_tid;		/* out: a thread that may still use the code */
 };
 
 #define HD_REVERT_SIZE_VER0	112
+#define HD_REVERT_SIZE_VER1	120	/* out_flags, kept_tid */
 
 #define HD_IOC_REVERT		_IO(HD_IOC_MAGIC, 0x02)
 

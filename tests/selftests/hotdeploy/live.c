@@ -165,13 +165,18 @@ FIXTURE(live) {
 FIXTURE_VARIANT(live) {
 	const char *name;
 	const char *target;	/* the object diffed and patched */
+	long patched;		/* what v2 returns */
 };
 
-FIXTURE_VARIANT_ADD(live, gcc_O2_nopie) { "return_gcc_O2_nopie", "prog" };
-FIXTURE_VARIANT_ADD(live, gcc_O0_pie) { "return_gcc_O0_pie", "prog" };
-FIXTURE_VARIANT_ADD(live, clang_O2_pie) { "return_clang_O2_pie", "prog" };
-FIXTURE_VARIANT_ADD(live, clang_O0_nopie) { "return_clang_O0_nopie", "prog" };
-FIXTURE_VARIANT_ADD(live, shared_library) { "shlib", "libprobe.so" };
+FIXTURE_VARIANT_ADD(live, gcc_O2_nopie) { "return_gcc_O2_nopie", "prog", 2 };
+FIXTURE_VARIANT_ADD(live, gcc_O0_pie) { "return_gcc_O0_pie", "prog", 2 };
+FIXTURE_VARIANT_ADD(live, clang_O2_pie) { "return_clang_O2_pie", "prog", 2 };
+FIXTURE_VARIANT_ADD(live, clang_O0_nopie) { "return_clang_O0_nopie", "prog", 2 };
+FIXTURE_VARIANT_ADD(live, shared_library) { "shlib", "libprobe.so", 2 };
+/* malloc, snprintf, strlen (an ifunc), free; a string only v2 has. */
+FIXTURE_VARIANT_ADD(live, calls_libc) { "libc_string", "prog", 10 };
+/* New initialised and zeroed globals, mapped writable with the code. */
+FIXTURE_VARIANT_ADD(live, new_globals) { "new_global", "prog", 2 };
 
 FIXTURE_SETUP(live)
 {
@@ -202,7 +207,7 @@ TEST_F_TIMEOUT(live, apply_then_revert, 120)
 				"/tmp/live.hdp"));
 	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/live.hdp --pid %d",
 			repo(), self->t.pid));
-	ASSERT_EQ(0, wait_value(&self->t, 2, 10000));
+	ASSERT_EQ(0, wait_value(&self->t, variant->patched, 10000));
 	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --all", repo(),
 			self->t.pid));
 	ASSERT_EQ(0, wait_value(&self->t, 1, 10000));
@@ -273,6 +278,77 @@ TEST(active_function_is_refused)
 	EXPECT_EQ(0, stop(&t));
 }
 
+/*
+ * v1 -> v2, then v2 -> v3 on top of it, then revert both, newest first.
+ * Every patch is made against the build that runs (v1's objects), so the
+ * second carries v3 whole and needs nothing from the first.
+ */
+TEST(patches_stack_and_revert_in_order)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("stacking", 1, 2, "prog", "/tmp/stack12.hdp"));
+	ASSERT_EQ(0, make_patch("stacking", 1, 3, "prog", "/tmp/stack13.hdp"));
+	ASSERT_EQ(0, start_case(&t, "stacking"));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/stack12.hdp --pid %d",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 2, 10000));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/stack13.hdp --pid %d",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 3, 10000));
+	EXPECT_EQ(0, sh("test $(%s/userspace/hdctl -j list --pid %d | grep -o '\"code_addr\"' | wc -l) -eq 2",
+			repo(), t.pid));
+	/*
+	 * The patched code makes calls, so stale return addresses into it
+	 * may stay in the caller's frame, and the conservative stack check
+	 * cannot tell them from live ones: --force restores the functions
+	 * whatever it finds, leaving the code mapped if in doubt.
+	 */
+	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --force --retries 2 --retry-delay 10",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 2, 10000));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --force --retries 2 --retry-delay 10",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 1, 10000));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
+ * Two processes of the same build: each is patched on request, separately
+ * (each gets its own copy of the code), and reverting one leaves the other.
+ */
+TEST(two_processes_of_one_build_patched_separately)
+{
+	struct target a, b;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("return_clang_O2_pie", 1, 2, "prog", "/tmp/two.hdp"));
+	ASSERT_EQ(0, start_case(&a, "return_clang_O2_pie"));
+	ASSERT_EQ(0, start_case(&b, "return_clang_O2_pie"));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/two.hdp --pid %d",
+			repo(), a.pid));
+	ASSERT_EQ(0, wait_value(&a, 2, 10000));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), b.pid));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/two.hdp --pid %d",
+			repo(), b.pid));
+	ASSERT_EQ(0, wait_value(&b, 2, 10000));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d", repo(), a.pid));
+	ASSERT_EQ(0, wait_value(&a, 1, 10000));
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&b, "value ", NULL, 200));	/* still 2 */
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q live_probe",
+			repo(), b.pid));
+	EXPECT_EQ(0, stop(&a));
+	EXPECT_EQ(0, stop(&b));
+}
+
 /* A patch made for another build is refused before anything is touched. */
 TEST(wrong_build_is_refused)
 {
@@ -298,6 +374,145 @@ TEST(unsupported_change_is_refused)
 	EXPECT_EQ(1, sh("cd %s && userspace/hdctl diff build/live/refuse_global_layout/v1/*.o build/live/refuse_global_layout/v2/*.o --target build/live/refuse_global_layout/prog -o /tmp/layout.hdp 2>/tmp/layout.err",
 			repo()));
 	EXPECT_EQ(0, sh("cat /tmp/layout.err >&2; grep -q live_conf /tmp/layout.err"));
+}
+
+/*
+ * Refusals through hdctl, each with its exit code and a message that says
+ * what and what to do.  run_refused() runs an hdctl command line that must
+ * exit with @code and print @what.
+ */
+static int run_refused(int code, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int run_refused(int code, const char *what, const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (sh("cd %s && %s >/tmp/refused.err 2>&1", repo(), cmd) != code)
+		return -1;
+	return sh("cat /tmp/refused.err >&2; grep -q -- '%s' /tmp/refused.err",
+		  what);
+}
+
+/* The patch is made and the program started; apply must be refused. */
+static void expect_apply_refused(struct __test_metadata *_metadata,
+				 const char *c, const char *opts,
+				 const char *what)
+{
+	struct target t;
+	long v;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch(c, 1, 2, "prog", "/tmp/refused.hdp"));
+	ASSERT_EQ(0, start_case(&t, c));
+	usleep(200000);	/* let helper threads reach their place */
+	EXPECT_EQ(0, run_refused(1, what,
+				 "userspace/hdctl apply /tmp/refused.hdp --pid %d %s",
+				 t.pid, opts));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", &v, 200));	/* unchanged */
+	EXPECT_EQ(0, stop(&t));
+}
+
+TEST(refused_thread_executing_the_function)
+{
+	expect_apply_refused(_metadata, "refuse_spinning",
+			     "--retries 2 --retry-delay 10 --force",
+			     "is executing live_spinner (being patched) after 3 attempts");
+}
+
+TEST(refused_ifunc_the_process_never_resolved)
+{
+	expect_apply_refused(_metadata, "refuse_ifunc", "",
+			     "strstr is thread-local, or an ifunc that process");
+}
+
+TEST(refused_code_changed_by_someone_else)
+{
+	expect_apply_refused(_metadata, "refuse_modified", "",
+			     "live_tail in process .* is not the code the patch was made for");
+}
+
+TEST(refused_stopped_process_times_out)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("return_gcc_O2_nopie", 1, 2, "prog", "/tmp/stopped.hdp"));
+	ASSERT_EQ(0, start_case(&t, "return_gcc_O2_nopie"));
+	ASSERT_EQ(0, kill(t.pid, SIGSTOP));
+	EXPECT_EQ(0, run_refused(1, "did not stop within 300 ms",
+				 "userspace/hdctl apply /tmp/stopped.hdp --pid %d --timeout 300 --retries 0",
+				 t.pid));
+	ASSERT_EQ(0, kill(t.pid, SIGCONT));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(0, stop(&t));
+}
+
+TEST(refused_without_privilege)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("return_gcc_O2_nopie", 1, 2, "prog", "/tmp/priv.hdp"));
+	ASSERT_EQ(0, start_case(&t, "return_gcc_O2_nopie"));
+	EXPECT_EQ(0, run_refused(1, "permission denied: needs root with CAP_SYS_PTRACE",
+				 "setpriv --reuid=65534 --regid=65534 --clear-groups userspace/hdctl apply /tmp/priv.hdp --pid %d",
+				 t.pid));
+	EXPECT_EQ(0, stop(&t));
+}
+
+TEST(refused_no_such_process)
+{
+	EXPECT_EQ(0, make_patch("return_gcc_O2_nopie", 1, 2, "prog", "/tmp/nosuch.hdp"));
+	EXPECT_EQ(0, run_refused(1, "process 999999: no such process",
+				 "userspace/hdctl apply /tmp/nosuch.hdp --pid 999999"));
+	EXPECT_EQ(0, run_refused(1, "no process 999999",
+				 "userspace/hdctl revert --pid 999999"));
+}
+
+TEST(refused_reverts_nothing_or_out_of_order)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("stacking", 1, 2, "prog", "/tmp/ooo12.hdp"));
+	ASSERT_EQ(0, make_patch("stacking", 1, 3, "prog", "/tmp/ooo13.hdp"));
+	ASSERT_EQ(0, start_case(&t, "stacking"));
+	EXPECT_EQ(0, run_refused(1, "has no such patch applied",
+				 "userspace/hdctl revert --pid %d", t.pid));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/ooo12.hdp --pid %d",
+			repo(), t.pid));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/ooo13.hdp --pid %d",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 3, 10000));
+	EXPECT_EQ(0, run_refused(1, "revert that first",
+				 "userspace/hdctl revert --pid %d --patch $(userspace/hdctl -j list --pid %d | grep -o '\"id\": *[0-9]*' | head -1 | tr -dc 0-9)",
+				 t.pid, t.pid));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --all --force --retries 2 --retry-delay 10",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 1, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
+TEST(refused_bad_command_lines_exit_2)
+{
+	EXPECT_EQ(0, run_refused(2, "Usage: hdctl", "userspace/hdctl apply"));
+	EXPECT_EQ(0, run_refused(2, "Usage: hdctl",
+				 "userspace/hdctl revert --pid 1 --all --patch 2"));
 }
 
 TEST_HARNESS_MAIN

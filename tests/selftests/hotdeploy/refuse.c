@@ -199,6 +199,14 @@ TEST_F_TIMEOUT(refuse, invalid_requests_get_their_errno, 60)
 	INVALID(-EINVAL, self->a.code_size = HD_MAX_CODE_SIZE + 1);
 	INVALID(-EINVAL, self->a.code_addr += 8);	/* unaligned */
 	INVALID(-EINVAL, self->a.code_addr = 0xffffffff81000000ull);
+	INVALID(-EINVAL, self->a.data_size = HD_MAX_DATA_SIZE + 1);
+	INVALID(-EINVAL, self->a.data = (unsigned long)rodata);	/* no size */
+	/* Code fits, its data would not: the code is unmapped again. */
+	INVALID(-EEXIST, self->a.data_size = 4096;
+		self->a.data = (unsigned long)rodata;
+		self->a.code_addr = hd_next_mapping(self->pid, self->code) - 4096;
+		self->f.new_addr = self->a.code_addr);
+	INVALID(-EFAULT, self->a.data_size = 64; self->a.data = 8);
 	INVALID(-EINVAL, self->f.old_addr = 0xffffffff81000000ull);
 	INVALID(-EINVAL, self->f.old_addr = 0x8000000000000000ull);
 	INVALID(-EINVAL, self->f.old_size = 4);

@@ -189,6 +189,43 @@ TEST_F(revert, restacking_while_a_thread_runs_the_previous_patch_is_ebusy)
 	ASSERT_EQ(0, hd_peek(self->pid, f.old_addr, after, sizeof(after)));
 	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
 	EXPECT_EQ(1, hd_maps_has(self->pid, "hotdeploy:"));
+
+	/*
+	 * Forced, the function is restored and the code stays mapped under
+	 * the thread, which goes on spinning in it unharmed.
+	 */
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.pid = self->pid;
+	r.flags = HD_REVERT_FORCE;
+	r.attempts = 2;
+	r.retry_delay_ms = 10;
+	EXPECT_EQ(0, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
+	EXPECT_EQ(HD_REVERT_CODE_KEPT, r.out_flags);
+	EXPECT_EQ((__u32)self->pid, r.kept_tid);
+	ASSERT_EQ(0, hd_peek(self->pid, f.old_addr, after, sizeof(after)));
+	EXPECT_EQ(0, memcmp(self->orig, after, sizeof(after)));
+	EXPECT_EQ(1, hd_maps_has(self->pid, "hotdeploy:"));
+	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 0, &r));
+	usleep(50000);
+	EXPECT_EQ(0, waitpid(self->pid, NULL, WNOHANG));	/* alive */
+}
+
+/* Forced, a revert nobody is in the way of unmaps the code as usual. */
+TEST_F(revert, forced_revert_of_unused_code_unmaps_it)
+{
+	struct hd_revert r;
+
+	HD_RETURN_IF_SKIPPED();
+
+	patch_ret(_metadata, self, self->code, 2);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.pid = self->pid;
+	r.flags = HD_REVERT_FORCE;
+	EXPECT_EQ(0, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
+	EXPECT_EQ(0U, r.out_flags);
+	expect_original(_metadata, self);
 }
 
 /* Nothing to revert, or an unknown patch. */
@@ -200,7 +237,10 @@ TEST_F(revert, revert_of_nothing_is_enoent)
 
 	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 0, &r));
 	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 12345, &r));
-	r.flags = 1;
+	r.flags = 2;	/* unknown */
+	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
+	r.flags = 0;
+	r.kept_tid = 1;	/* an output field */
 	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
 }
 

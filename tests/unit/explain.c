@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every way the module can refuse a request (each errno of Documentation/
+ * uapi.rst, each enum hd_fail) gets a message from hdctl that names the
+ * cause and, where there is one, what to do; never a bare strerror().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "kapi.h"
+
+struct want {
+	int err;
+	unsigned int reason;
+	const char *has[3];	/* substrings the message must contain */
+};
+
+static const struct want cases[] = {
+	{ -EBUSY, HD_FAIL_IP, { "thread 42 is executing parse", "retry later" } },
+	{ -EBUSY, HD_FAIL_STACK, { "returning into parse", "--force" } },
+	{ -EBUSY, HD_FAIL_STACK_DEPTH, { "too deep", "--force" } },
+	{ -ETIMEDOUT, HD_FAIL_PARK, { "thread 42", "did not stop", "--timeout" } },
+	{ -EILSEQ, HD_FAIL_EXPECT, { "parse", "not what the patch was made for" } },
+	{ -ENOEXEC, HD_FAIL_VMA, { "parse", "executable file mapping" } },
+	{ -ERANGE, HD_FAIL_REACH, { "parse", "rel32" } },
+	{ -ESRCH, HD_FAIL_GONE, { "exited or exec'd" } },
+	{ -EFAULT, HD_FAIL_WRITE, { "writing the jump into parse" } },
+	{ -EEXIST, HD_FAIL_MAP, { "mapping the patch's code", "File exists" } },
+	{ -ENOMEM, HD_FAIL_MAP, { "mapping the patch's code" } },
+	{ -EPERM, 0, { "CAP_SYS_PTRACE" } },
+	{ -EACCES, 0, { "CAP_SYS_PTRACE" } },
+	{ -ESRCH, 0, { "no process 1234" } },
+	{ -EDEADLK, 0, { "cannot patch itself" } },
+	{ -EEXIST, 0, { "taken", "run it again" } },
+	{ -ENOENT, 0, { "no such patch", "hdctl list" } },
+	{ -ENOTEMPTY, 0, { "stacked", "revert that first" } },
+	{ -EINTR, 0, { "interrupted", "nothing was changed" } },
+	{ -ENOEXEC, 0, { "executable file mapping" } },
+	{ -EILSEQ, 0, { "not what the patch was made for" } },
+	{ -ERANGE, 0, { "rel32" } },
+	{ -EINVAL, 0, { "malformed", "hdctl version" } },
+	{ -E2BIG, 0, { "malformed", "hdctl version" } },
+	{ -ENOTTY, 0, { "does not know this request" } },
+	{ -ENOMEM, 0, { "out of memory" } },
+	{ -EFAULT, 0, { "bad address", "bug in hdctl" } },
+	{ -ETIMEDOUT, 0, { "did not stop", "--timeout" } },
+	{ -EBUSY, 0, { "stayed in the code", "retry later" } },
+};
+
+TEST(every_refusal_has_its_own_message)
+{
+	size_t i, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct want *w = &cases[i];
+		struct hd_refusal r = {
+			.op = "apply", .pid = 1234, .err = w->err,
+			.reason = w->reason, .tid = 42, .func = "parse",
+			.attempts = 10, .delay_ms = 100, .timeout_ms = 2000,
+		};
+		char msg[512];
+
+		hd_explain(&r, msg, sizeof(msg));
+		TH_LOG("%d/%u: %s", w->err, w->reason, msg);
+		EXPECT_EQ(0, strncmp(msg, "apply: ", 7));
+		/* Not the fallback: "apply: <strerror>" and nothing else. */
+		EXPECT_NE(0, strcmp(msg + 7, strerror(-w->err)));
+		for (k = 0; k < 3 && w->has[k]; k++)
+			EXPECT_NE(NULL, strstr(msg, w->has[k]))
+				TH_LOG("\"%s\" lacks \"%s\"", msg, w->has[k]);
+	}
+}
+
+/* Revert's --force means something else than apply's: say which. */
+TEST(revert_suggests_its_own_force)
+{
+	struct hd_refusal r = {
+		.op = "revert", .pid = 1234, .err = -EBUSY,
+		.reason = HD_FAIL_STACK, .tid = 42, .attempts = 10,
+		.delay_ms = 100, .timeout_ms = 2000,
+	};
+	char msg[512];
+
+	hd_explain(&r, msg, sizeof(msg));
+	EXPECT_NE(NULL, strstr(msg, "returning into the patch's code"));
+	EXPECT_NE(NULL, strstr(msg, "leaving the code mapped"));
+	r.reason = HD_FAIL_IP;
+	hd_explain(&r, msg, sizeof(msg));
+	EXPECT_NE(NULL, strstr(msg, "--force"));
+	r.op = "apply";
+	hd_explain(&r, msg, sizeof(msg));
+	EXPECT_EQ(NULL, strstr(msg, "--force"));	/* never skips the IP check */
+}
+
+TEST_HARNESS_MAIN
