@@ -1068,9 +1068,9 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 		return -1;
 	}
 	if (ts.st_size != nf->twin->sym.st_size) {
-		hd_err("%s: %s is %llu bytes in the target but %llu in the old build: is the target built from the old source?",
+		hd_err("%s: %s is %llu bytes in the target but %llu in the old build: the old build must be the one that runs (to stack a patch on an earlier one, diff the running build against the newest source)",
 		       in->o->path, c->name, (unsigned long long)ts.st_size,
-			 (unsigned long long)nf->twin->sym.st_size);
+		       (unsigned long long)nf->twin->sym.st_size);
 		return -1;
 	}
 	bytes = hd_target_bytes(in->tgt, ts.st_value, ts.st_size);
