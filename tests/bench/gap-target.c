@@ -20,6 +20,8 @@
  *           it tells which version of each runs -> "probe VALUE"
  *   time N  call bench_fn() N times in a dependent chain from the main
  *           thread                                -> "time NS_PER_CALL"
+ *   idle    every worker blocks (in a futex) until "active"  -> "ok"
+ *   active  the workers run again                 -> "ok"
  *   quit    exit 0
  * "ready PID" is printed once every thread runs.
  */
@@ -49,6 +51,9 @@ static unsigned int sleep_us = 2000;
 static _Atomic uint64_t generation;
 static _Atomic uint64_t calls;
 static _Atomic int running;
+static _Atomic int active = 1;
+static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;
 
 static uint64_t now_ns(void)
 {
@@ -70,6 +75,13 @@ static void *work(void *arg)
 	atomic_fetch_add(&running, 1);
 	last = now_ns();
 	for (;;) {
+		if (!atomic_load_explicit(&active, memory_order_relaxed)) {
+			pthread_mutex_lock(&idle_lock);
+			while (!atomic_load(&active))
+				pthread_cond_wait(&idle_cond, &idle_lock);
+			pthread_mutex_unlock(&idle_lock);
+			last = now_ns();	/* idle time is no gap */
+		}
 		x = bench_fn(x);
 		atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
 		if (w->sleeper)
@@ -120,7 +132,15 @@ static void time_calls(unsigned long n)
 	       x == ~0ULL ? " " : "");
 }
 
-/* Wait until every worker has seen the newest reset. */
+static void set_active(int on)
+{
+	pthread_mutex_lock(&idle_lock);
+	atomic_store(&active, on);
+	pthread_cond_broadcast(&idle_cond);
+	pthread_mutex_unlock(&idle_lock);
+}
+
+/* Wait until every worker has seen the newest reset (workers must run). */
 static void reset(void)
 {
 	uint64_t gen = atomic_fetch_add(&generation, 1) + 1;
@@ -174,6 +194,12 @@ int main(int argc, char **argv)
 			printf("probe %lu\n", (unsigned long)bench_probe(12345));
 		} else if (!strncmp(line, "time ", 5)) {
 			time_calls(strtoul(line + 5, NULL, 0));
+		} else if (!strncmp(line, "idle", 4)) {
+			set_active(0);
+			puts("ok");
+		} else if (!strncmp(line, "active", 6)) {
+			set_active(1);
+			puts("ok");
 		} else if (!strncmp(line, "quit", 4)) {
 			break;
 		}
