@@ -17,6 +17,8 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 
+#include <asm/unaligned.h>
+
 #include "text.h"
 
 #define HD_JMP_OPCODE	0xe9
@@ -150,6 +152,22 @@ static void hd_swap_bytes(struct hd_swap *sw, const struct hd_swap_site *ss,
 			  u8 *rd, const u8 *wr)
 {
 	unsigned int off = offset_in_page(ss->addr), done = 0, pg = ss->page;
+
+	/*
+	 * One store per site where 8 bytes fit in the page: the bytes past
+	 * the jump are written back as they are.  Under emulation (QEMU's
+	 * TCG) every store into code that has run costs a search of the
+	 * page's translations, and a plain memcpy() of 5 bytes is 2 stores.
+	 */
+	if (wr && off <= PAGE_SIZE - sizeof(u64)) {
+		u8 *kaddr = kmap_local_page(sw->pages[pg]);
+		u64 word = get_unaligned((u64 *)(kaddr + off));
+
+		memcpy(&word, wr, HD_JMP_SIZE);
+		put_unaligned(word, (u64 *)(kaddr + off));
+		kunmap_local(kaddr);
+		return;
+	}
 
 	while (done < HD_JMP_SIZE) {
 		unsigned int n = min_t(unsigned int, HD_JMP_SIZE - done,
