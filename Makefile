@@ -5,6 +5,8 @@
 #                in a QEMU guest, one "N passed, N failed" line at the end
 # make demo      a narrated run in a QEMU guest
 # make lint      checkpatch --strict, sparse, -Werror userspace
+# make bench     benchmarks against a ptrace patcher, in a QEMU guest
+#                (Documentation/performance.rst); bench-smoke: a short run
 # make install   module (modules_install) and hdctl with its man page
 
 # The kernel to build for: the running one when its headers are here (a
@@ -147,6 +149,21 @@ fuzz:
 fuzz-smoke:
 	$(MAKE) fuzz-run FUZZ_TIME=30
 
+# Benchmarks: targets and patches are built by tests/bench/bench itself.
+$(BUILD)/bench/ptrace-patch: tests/bench/ptrace-patch.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+bench-tools: $(BUILD)/bench/ptrace-patch
+
+bench: deps
+	$(MAKE) all bench-tools
+	tests/bench/bench
+
+bench-smoke:
+	$(MAKE) all bench-tools
+	tests/bench/bench --smoke
+
 deps:
 	scripts/install-deps
 	scripts/kernel-tools >/dev/null
@@ -155,6 +172,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) selftests units
 	$(MAKE) fuzz-smoke
+	$(MAKE) bench-smoke
 	scripts/run-tests
 
 demo: deps
@@ -204,5 +222,5 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf $(BUILD)
 
-.PHONY: all module hdctl selftests live realprog targets units units-san fuzz fuzz-run fuzz-smoke \
-	deps check demo lint install clean
+.PHONY: all module hdctl selftests live realprog targets units units-san fuzz fuzz-run \
+	fuzz-smoke bench bench-tools bench-smoke deps check demo lint install clean

@@ -2,9 +2,10 @@
 /*
  * Reading and rewriting the target's text.
  *
- * Pages are taken with get_user_pages_remote(FOLL_FORCE), as ptrace's
- * PTRACE_POKETEXT does through access_process_vm(): for a write
- * (FOLL_WRITE) the target gets a private copy of the page, never the
+ * Pages are taken with get_user_pages_remote(FOLL_FORCE) for reading, and
+ * pinned with pin_user_pages_remote(FOLL_FORCE | FOLL_WRITE) for writing,
+ * as ptrace's PTRACE_POKETEXT reaches them through access_process_vm():
+ * for a write the target gets a private copy of the page, never the
  * file's page cache, and the mapping's permissions are unchanged.  x86
  * keeps instruction fetch coherent with these stores; callers hold every
  * thread of the target parked, so none can execute or fetch the bytes
@@ -12,7 +13,11 @@
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
+
+#include <asm/unaligned.h>
 
 #include "text.h"
 
@@ -104,68 +109,203 @@ int hd_text_rw(struct hd_text *tx, unsigned long addr, void *buf,
 	return 0;
 }
 
-static int hd_text_verify(struct mm_struct *mm, const struct hd_site *s,
-			  unsigned int n, bool revert, unsigned int *fail)
-{
-	u8 cur[HD_JMP_SIZE];
-	struct hd_text tx;
-	unsigned int i;
-	int ret = 0;
+/*
+ * Swapping many sites at once.  The sites are taken in address order, so
+ * every text page that holds one is pinned once (runs of adjacent pages in
+ * one call) however many functions it holds: a patch of a thousand
+ * functions costs a handful of page lookups, not a thousand.  FOLL_PIN, as
+ * for any write to a page's data through another mapping; FOLL_FORCE |
+ * FOLL_WRITE gives the target private copies of file pages, as
+ * PTRACE_POKETEXT does.  Everything is verified before anything is written
+ * and nothing can fail once writing starts, so there is nothing to undo.
+ */
+struct hd_swap_site {
+	unsigned long addr;
+	unsigned int index;	/* into the caller's sites */
+	unsigned int page;	/* into the pinned pages: the one holding addr */
+};
 
-	hd_text_open(&tx, mm, false);
-	for (i = 0; i < n; i++) {
-		*fail = i;
-		ret = hd_text_rw(&tx, s[i].addr, cur, sizeof(cur), false);
-		if (ret)
-			break;
-		if (memcmp(cur, revert ? s[i].new : s[i].old, sizeof(cur))) {
-			ret = -EILSEQ;
-			break;
-		}
+struct hd_swap {
+	struct hd_swap_site *site;	/* in address order */
+	unsigned long *paddr;		/* distinct pages, ascending */
+	struct page **pages;
+	unsigned int nr_pages;
+	unsigned int nr_pinned;
+};
+
+static int hd_swap_cmp(const void *a, const void *b)
+{
+	const struct hd_swap_site *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+static bool hd_swap_crosses(unsigned long addr)
+{
+	return offset_in_page(addr) > PAGE_SIZE - HD_JMP_SIZE;
+}
+
+/* Read a site's HD_JMP_SIZE bytes into @rd, or write @wr's there. */
+static void hd_swap_bytes(struct hd_swap *sw, const struct hd_swap_site *ss,
+			  u8 *rd, const u8 *wr)
+{
+	unsigned int off = offset_in_page(ss->addr), done = 0, pg = ss->page;
+
+	/*
+	 * One store per site where 8 bytes fit in the page: the bytes past
+	 * the jump are written back as they are.  Under emulation (QEMU's
+	 * TCG) every store into code that has run costs a search of the
+	 * page's translations, and a plain memcpy() of 5 bytes is 2 stores.
+	 */
+	if (wr && off <= PAGE_SIZE - sizeof(u64)) {
+		u8 *kaddr = kmap_local_page(sw->pages[pg]);
+		u64 word = get_unaligned((u64 *)(kaddr + off));
+
+		memcpy(&word, wr, HD_JMP_SIZE);
+		put_unaligned(word, (u64 *)(kaddr + off));
+		kunmap_local(kaddr);
+		return;
 	}
-	hd_text_close(&tx);
-	return ret;
+
+	while (done < HD_JMP_SIZE) {
+		unsigned int n = min_t(unsigned int, HD_JMP_SIZE - done,
+				       PAGE_SIZE - off);
+		u8 *kaddr = kmap_local_page(sw->pages[pg]);
+
+		if (wr)
+			memcpy(kaddr + off, wr + done, n);
+		else
+			memcpy(rd + done, kaddr + off, n);
+		kunmap_local(kaddr);
+		done += n;
+		off = 0;
+		pg++;
+	}
+}
+
+static void hd_swap_add_page(struct hd_swap *sw, unsigned long addr)
+{
+	addr &= PAGE_MASK;
+	if (!sw->nr_pages || sw->paddr[sw->nr_pages - 1] != addr)
+		sw->paddr[sw->nr_pages++] = addr;
+}
+
+/* Sort the sites and list the pages they touch. */
+static int hd_swap_plan(struct hd_swap *sw, const struct hd_site *s,
+			unsigned int n)
+{
+	unsigned int i;
+
+	sw->site = kvmalloc_array(n, sizeof(*sw->site), GFP_KERNEL);
+	sw->paddr = kvmalloc_array(2 * n, sizeof(*sw->paddr), GFP_KERNEL);
+	sw->pages = kvmalloc_array(2 * n, sizeof(*sw->pages), GFP_KERNEL);
+	if (!sw->site || !sw->paddr || !sw->pages)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		sw->site[i].addr = s[i].addr;
+		sw->site[i].index = i;
+	}
+	sort(sw->site, n, sizeof(*sw->site), hd_swap_cmp, NULL);
+	/* Sites never overlap, so their pages come in ascending order. */
+	for (i = 0; i < n; i++) {
+		hd_swap_add_page(sw, sw->site[i].addr);
+		sw->site[i].page = sw->nr_pages - 1;
+		if (hd_swap_crosses(sw->site[i].addr))
+			hd_swap_add_page(sw, sw->site[i].addr + HD_JMP_SIZE - 1);
+	}
+	return 0;
+}
+
+/* Pin every listed page, a run of adjacent ones per call. */
+static int hd_swap_pin(struct hd_swap *sw, struct mm_struct *mm)
+{
+	unsigned int i = 0, run;
+	long got;
+
+	while (i < sw->nr_pages) {
+		for (run = 1; i + run < sw->nr_pages; run++)
+			if (sw->paddr[i + run] != sw->paddr[i] + run * PAGE_SIZE)
+				break;
+		got = pin_user_pages_remote(mm, sw->paddr[i], run,
+					    FOLL_FORCE | FOLL_WRITE,
+					    &sw->pages[i], NULL, NULL);
+		if (got <= 0)
+			return got ? (int)got : -EFAULT;
+		i += got;
+		sw->nr_pinned = i;
+	}
+	return 0;
+}
+
+/* The first site, in address order, on a page that could not be pinned. */
+static unsigned int hd_swap_unpinned(const struct hd_swap *sw, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int last = sw->site[i].page +
+				    hd_swap_crosses(sw->site[i].addr);
+
+		if (last >= sw->nr_pinned)
+			return sw->site[i].index;
+	}
+	return 0;
 }
 
 /*
  * Replace s[i].old by s[i].new at every site (the other way round if
- * @revert), all or nothing: the bytes are verified first, and a failed
- * write puts back the sites already written.  Returns 0, -EILSEQ (bytes
- * differ) or -EFAULT with *fail the index of the site concerned.
+ * @revert), all or nothing: every page is pinned and every site's bytes
+ * verified before the first is written.  Returns 0, -EILSEQ (bytes
+ * differ), -EFAULT or -ENOMEM, with *fail the index of the site concerned
+ * (0 for -ENOMEM).
  */
 int hd_text_swap(struct mm_struct *mm, const struct hd_site *s,
 		 unsigned int n, bool revert, unsigned int *fail)
 {
-	struct hd_text tx;
+	struct hd_swap sw = { 0 };
+	u8 cur[HD_JMP_SIZE];
 	unsigned int i;
 	int ret;
 
-	ret = hd_text_verify(mm, s, n, revert, fail);
+	*fail = 0;
+	ret = hd_swap_plan(&sw, s, n);
 	if (ret)
-		return ret;
+		goto out_free;
 
-	hd_text_open(&tx, mm, true);
-	for (i = 0; i < n; i++) {
-		*fail = i;
-		ret = hd_text_rw(&tx, s[i].addr,
-				 (void *)(revert ? s[i].old : s[i].new),
-				 HD_JMP_SIZE, true);
-		if (ret)
-			goto undo;
+	mmap_read_lock(mm);
+	ret = hd_swap_pin(&sw, mm);
+	if (ret) {
+		*fail = hd_swap_unpinned(&sw, n);
+		goto out_unpin;
 	}
-	hd_text_close(&tx);
-	return 0;
+	for (i = 0; i < n; i++) {
+		const struct hd_site *site = &s[sw.site[i].index];
 
-undo:
-	/*
-	 * The pages of these sites were just written, so they are present
-	 * and private: writing them again cannot fail short of the target
-	 * dying, in which case nothing runs the half-written text anyway.
-	 */
-	while (i--)
-		hd_text_rw(&tx, s[i].addr,
-			   (void *)(revert ? s[i].new : s[i].old),
-			   HD_JMP_SIZE, true);
-	hd_text_close(&tx);
+		hd_swap_bytes(&sw, &sw.site[i], cur, NULL);
+		if (memcmp(cur, revert ? site->new : site->old, sizeof(cur))) {
+			*fail = sw.site[i].index;
+			ret = -EILSEQ;
+			goto out_unpin;
+		}
+	}
+	/* All pinned and verified: from here nothing can fail. */
+	for (i = 0; i < n; i++) {
+		const struct hd_site *site = &s[sw.site[i].index];
+
+		hd_swap_bytes(&sw, &sw.site[i], NULL,
+			      revert ? site->old : site->new);
+	}
+	unpin_user_pages_dirty_lock(sw.pages, sw.nr_pinned, true);
+	sw.nr_pinned = 0;
+out_unpin:
+	if (sw.nr_pinned)
+		unpin_user_pages(sw.pages, sw.nr_pinned);
+	mmap_read_unlock(mm);
+out_free:
+	kvfree(sw.pages);
+	kvfree(sw.paddr);
+	kvfree(sw.site);
 	return ret;
 }

@@ -17,6 +17,7 @@
 
 #include "hdctl.h"
 #include "hdp.h"
+#include "image.h"
 #include "kapi.h"
 #include "procobj.h"
 #include "reloc.h"
@@ -32,13 +33,15 @@ void usage_apply(void)
 {
 	printf("Usage: hdctl [-j] apply FILE.hdp --pid PID [--retries N] [--retry-delay MS]\n"
 	       "                   [--timeout MS] [--force] [--dry-run] [--stats]\n"
+	       "                   [--save-image DIR]\n"
 	       "Apply a patch made by 'hdctl diff' to running process PID: find\n"
 	       "the patched object in it by build-id, place and relocate the new\n"
 	       "code, check the old code is what the patch expects, then have the\n"
 	       "module stop the process, check no thread runs a function being\n"
 	       "replaced, map the code and redirect the functions, all or nothing.\n"
 	       "--force skips the stack check (never the IP check); --dry-run\n"
-	       "stops before the module; --stats prints the pause's phases.\n");
+	       "stops before the module; --stats prints the pause's phases;\n"
+	       "--save-image writes the resolved code and redirects to DIR.\n");
 }
 
 struct plan {
@@ -423,8 +426,10 @@ int cmd_apply(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "save-image", required_argument, NULL, 'i' },
 		{ 0 }
 	};
+	const char *save_dir = NULL;
 	struct hd_apply a = { 0 };
 	struct plan p = { 0 };
 	struct hd_proc proc;
@@ -459,6 +464,9 @@ int cmd_apply(int argc, char **argv)
 		case 's':
 			stats = 1;
 			break;
+		case 'i':
+			save_dir = optarg;
+			break;
 		default:
 			usage_apply();
 			return HD_EXIT_USAGE;
@@ -486,6 +494,12 @@ int cmd_apply(int argc, char **argv)
 		goto out_hdp;
 	}
 	if (make_plan(&f, pid, &proc, &p, msg, sizeof(msg))) {
+		hd_err("apply: %s", msg);
+		goto out_proc;
+	}
+	if (save_dir && hd_image_save(save_dir, pid, p.addr, p.image, p.size,
+				      p.funcs, p.names, p.nfuncs, msg,
+				      sizeof(msg))) {
 		hd_err("apply: %s", msg);
 		goto out_proc;
 	}

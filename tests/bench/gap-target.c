@@ -2,7 +2,9 @@
 /*
  * gap-target: the benchmarks' target.  It measures, from inside, how long
  * it was frozen: every thread loops calling bench_fn() and records the
- * largest gap between two consecutive iterations.
+ * largest gap between two consecutive iterations.  bench_fn() and
+ * bench_probe() come from a source that tests/bench/gen-target writes, in
+ * two versions: the patch is made from them by hdctl diff.
  *
  *   gap-target SPINNERS SLEEPERS [SLEEP_US]
  *
@@ -14,6 +16,12 @@
  *   gap     the largest gap since reset, in µs   -> "gap MAX_US SPIN_US SLEEP_US"
  *           (worst over all threads, over spinners, over sleepers)
  *   calls   bench_fn() calls so far              -> "calls N"
+ *   probe   bench_probe(12345), which calls every generated function, so
+ *           it tells which version of each runs -> "probe VALUE"
+ *   time N  call bench_fn() N times in a dependent chain from the main
+ *           thread                                -> "time NS_PER_CALL"
+ *   idle    every worker blocks (in a futex) until "active"  -> "ok"
+ *   active  the workers run again                 -> "ok"
  *   quit    exit 0
  * "ready PID" is printed once every thread runs.
  */
@@ -25,6 +33,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench-target.h"
 
 #define MAX_THREADS	4096
 
@@ -41,13 +51,9 @@ static unsigned int sleep_us = 2000;
 static _Atomic uint64_t generation;
 static _Atomic uint64_t calls;
 static _Atomic int running;
-
-/* The function the benchmarks patch: small, called all the time. */
-__attribute__((noinline)) uint64_t bench_fn(uint64_t x)
-{
-	__asm__ volatile("" : "+r"(x));
-	return x * 2654435761u + 1;
-}
+static _Atomic int active = 1;
+static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;
 
 static uint64_t now_ns(void)
 {
@@ -69,6 +75,13 @@ static void *work(void *arg)
 	atomic_fetch_add(&running, 1);
 	last = now_ns();
 	for (;;) {
+		if (!atomic_load_explicit(&active, memory_order_relaxed)) {
+			pthread_mutex_lock(&idle_lock);
+			while (!atomic_load(&active))
+				pthread_cond_wait(&idle_cond, &idle_lock);
+			pthread_mutex_unlock(&idle_lock);
+			last = now_ns();	/* idle time is no gap */
+		}
 		x = bench_fn(x);
 		atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
 		if (w->sleeper)
@@ -104,7 +117,30 @@ static void report(void)
 	       (unsigned long)(spin / 1000), (unsigned long)(slp / 1000));
 }
 
-/* Wait until every worker has seen the newest reset. */
+/* The steady-state cost of a call, in the main thread. */
+static void time_calls(unsigned long n)
+{
+	uint64_t t0, t1, x = 1;
+	unsigned long i;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		x = bench_fn(x);
+	t1 = now_ns();
+	/* x keeps the chain alive; it never equals ~0 in practice. */
+	printf("time %.3f%s\n", n ? (double)(t1 - t0) / n : 0.0,
+	       x == ~0ULL ? " " : "");
+}
+
+static void set_active(int on)
+{
+	pthread_mutex_lock(&idle_lock);
+	atomic_store(&active, on);
+	pthread_cond_broadcast(&idle_cond);
+	pthread_mutex_unlock(&idle_lock);
+}
+
+/* Wait until every worker has seen the newest reset (workers must run). */
 static void reset(void)
 {
 	uint64_t gen = atomic_fetch_add(&generation, 1) + 1;
@@ -130,7 +166,7 @@ int main(int argc, char **argv)
 	if (argc > 3)
 		sleep_us = atoi(argv[3]);
 	nworkers = spinners + sleepers;
-	if (spinners < 0 || sleepers < 0 || nworkers < 1 ||
+	if (spinners < 0 || sleepers < 0 ||
 	    nworkers > MAX_THREADS || sleep_us < 1 || sleep_us >= 1000000) {
 		fputs("gap-target: bad thread counts or sleep\n", stderr);
 		return 2;
@@ -154,6 +190,16 @@ int main(int argc, char **argv)
 			report();
 		} else if (!strncmp(line, "calls", 5)) {
 			printf("calls %lu\n", (unsigned long)atomic_load(&calls));
+		} else if (!strncmp(line, "probe", 5)) {
+			printf("probe %lu\n", (unsigned long)bench_probe(12345));
+		} else if (!strncmp(line, "time ", 5)) {
+			time_calls(strtoul(line + 5, NULL, 0));
+		} else if (!strncmp(line, "idle", 4)) {
+			set_active(0);
+			puts("ok");
+		} else if (!strncmp(line, "active", 6)) {
+			set_active(1);
+			puts("ok");
 		} else if (!strncmp(line, "quit", 4)) {
 			break;
 		}

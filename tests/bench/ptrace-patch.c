@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ptrace-patch: the way a ptrace-based live patcher (libcare, gdb) applies
- * a patch, written here as the benchmarks' baseline.  Same patch as
- * hdctl's, already resolved: code to map and jumps to write.
+ * a patch, written here as the benchmarks' baseline.  It applies exactly
+ * what hdctl resolved: the directory "hdctl apply --dry-run --save-image
+ * DIR" writes (code.bin, redirects; see hdctl(8)).
  *
- *   ptrace-patch --pid PID --map ADDR:FILE [--jump OLD:NEW]... [--stats]
+ *   ptrace-patch --pid PID --image DIR [--revert] [--stats]
  *
+ * Apply:
  * 1. PTRACE_SEIZE and PTRACE_INTERRUPT every thread; rescan
  *    /proc/PID/task until no new thread appears.
  * 2. Refuse if a thread's IP is inside a 5-byte window being overwritten.
- * 3. Map FILE at ADDR: inject mmap(RW) into one stopped thread, write the
- *    code with process_vm_writev, inject mprotect(RX).
- * 4. Write each "jmp rel32" with PTRACE_POKETEXT.
+ * 3. Map the code at code_addr: inject mmap(RW) into one stopped thread,
+ *    write the code with process_vm_writev, inject mprotect(RX).
+ * 4. Check each old entry still holds the expected bytes and write its
+ *    "jmp rel32" with PTRACE_POKETEXT; a failure puts back what was written
+ *    and unmaps the code.
  * 5. PTRACE_DETACH every thread.
+ * Revert (--revert) stops the threads the same way, refuses if one is
+ *    executing the patch's code, puts the old bytes back where the jumps
+ *    are and unmaps the code with an injected munmap.
  * With --stats, prints the time of each phase and the total in µs.
  */
 #include <dirent.h>
@@ -38,10 +45,12 @@
 	"threads %d seize_us %.0f check_us %.0f map_us %.0f write_us %.0f release_us %.0f total_us %.0f\n"
 #define MAX_THREADS	65536
 #define MAX_JUMPS	4096
+#define JMP_SIZE	5
 
 struct jump {
 	uint64_t old;
 	uint64_t new;
+	unsigned char expect[5];
 };
 
 static pid_t pid;
@@ -49,6 +58,7 @@ static pid_t tids[MAX_THREADS];
 static int ntids;
 static struct jump jumps[MAX_JUMPS];
 static int njumps;
+static uint64_t code_addr, code_size;
 
 static double now_us(void)
 {
@@ -170,67 +180,207 @@ static long inject(pid_t tid, uint64_t insn, long nr, long a1, long a2,
 	return regs.rax;
 }
 
-static int write_jump(const struct jump *j)
+static void encode_jump(const struct jump *j, unsigned char insn[JMP_SIZE])
 {
-	int64_t rel = (int64_t)(j->new - (j->old + 5));
-	unsigned char insn[5] = { 0xe9 };
+	int32_t rel = (int32_t)(j->new - (j->old + JMP_SIZE));
+
+	insn[0] = 0xe9;
+	memcpy(insn + 1, &rel, sizeof(rel));
+}
+
+/* Replace the JMP_SIZE bytes @from at @addr by @to; -EILSEQ if they differ. */
+static int poke5(uint64_t addr, const unsigned char *from,
+		 const unsigned char *to)
+{
 	long word;
 
-	if (rel < INT32_MIN || rel > INT32_MAX)
-		return -ERANGE;
-	memcpy(insn + 1, &(int32_t){ rel }, 4);
 	errno = 0;
-	word = ptrace(PTRACE_PEEKTEXT, tids[0], j->old, 0);
+	word = ptrace(PTRACE_PEEKTEXT, tids[0], addr, 0);
 	if (errno)
 		return -errno;
-	memcpy(&word, insn, 5);
-	return ptrace(PTRACE_POKETEXT, tids[0], j->old, word) ? -errno : 0;
+	if (memcmp(&word, from, JMP_SIZE))
+		return -EILSEQ;
+	memcpy(&word, to, JMP_SIZE);
+	return ptrace(PTRACE_POKETEXT, tids[0], addr, word) ? -errno : 0;
+}
+
+/* Write every jump (or, @revert, the old bytes), all or nothing. */
+static int write_jumps(int revert)
+{
+	unsigned char insn[JMP_SIZE];
+	int k, ret = 0;
+
+	for (k = 0; k < njumps; k++) {
+		encode_jump(&jumps[k], insn);
+		ret = revert ? poke5(jumps[k].old, insn, jumps[k].expect) :
+			       poke5(jumps[k].old, jumps[k].expect, insn);
+		if (ret) {
+			fprintf(stderr, "ptrace-patch: redirect %d at %#lx: %s\n",
+				k, (unsigned long)jumps[k].old,
+				ret == -EILSEQ ? "not the bytes expected" :
+						 strerror(-ret));
+			break;
+		}
+	}
+	if (!ret)
+		return 0;
+	while (k--) {
+		encode_jump(&jumps[k], insn);
+		if (revert)
+			poke5(jumps[k].old, jumps[k].expect, insn);
+		else
+			poke5(jumps[k].old, insn, jumps[k].expect);
+	}
+	return ret;
+}
+
+/* DIR/redirects and DIR/code.bin, as hdctl apply --save-image writes them. */
+static void *read_image(const char *dir)
+{
+	char path[4096], line[512], hex[64], name[256];
+	unsigned long long a, b;
+	struct stat st;
+	void *code;
+	FILE *f;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/redirects", dir);
+	f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "code_addr %llx", &a) == 1) {
+			code_addr = a;
+		} else if (sscanf(line, "code_size %llu", &a) == 1) {
+			code_size = a;
+		} else if (sscanf(line, "func %llx %llx %63s %255s", &a, &b,
+				  hex, name) == 4) {
+			if (njumps == MAX_JUMPS) {
+				njumps = 0;	/* refuse rather than half */
+				break;
+			}
+			jumps[njumps].old = a;
+			jumps[njumps].new = b;
+			for (i = 0; i < JMP_SIZE; i++)
+				if (sscanf(hex + 2 * i, "%2hhx",
+					   &jumps[njumps].expect[i]) != 1)
+					break;
+			if (i < JMP_SIZE) {
+				njumps = 0;
+				break;
+			}
+			njumps++;
+		}
+	}
+	fclose(f);
+	if (!code_addr || !code_size || !njumps) {
+		fprintf(stderr, "ptrace-patch: %s: malformed, or no code or redirects\n",
+			path);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/code.bin", dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st) || (uint64_t)st.st_size != code_size) {
+		fprintf(stderr, "ptrace-patch: %s: missing or not %llu bytes\n",
+			path, (unsigned long long)code_size);
+		return NULL;
+	}
+	code = mmap(NULL, code_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	return code == MAP_FAILED ? NULL : code;
 }
 
 static int bad_usage(void)
 {
-	fputs("usage: ptrace-patch --pid PID --map ADDR:FILE [--jump OLD:NEW]...\n"
-	      "                    [--stats]\n", stderr);
+	fputs("usage: ptrace-patch --pid PID --image DIR [--revert] [--stats]\n",
+	      stderr);
 	return 2;
+}
+
+/* A thread executing what is about to change; 1 if one is, after saying so. */
+static int busy(int revert)
+{
+	struct user_regs_struct regs;
+	int i, k;
+
+	for (i = 0; i < ntids; i++) {
+		if (ptrace(PTRACE_GETREGS, tids[i], 0, &regs))
+			continue;
+		if (revert && regs.rip >= code_addr &&
+		    regs.rip < code_addr + code_size) {
+			fprintf(stderr, "ptrace-patch: thread %d runs the patch's code\n",
+				tids[i]);
+			return 1;
+		}
+		for (k = 0; !revert && k < njumps; k++)
+			if (regs.rip > jumps[k].old &&
+			    regs.rip < jumps[k].old + JMP_SIZE) {
+				fprintf(stderr, "ptrace-patch: thread %d is %s\n",
+					tids[i], "inside the bytes to overwrite");
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/* Map the code into the target, as the patch's text: RW, filled, RX. */
+static int map_code(uint64_t insn, void *code)
+{
+	struct iovec l = { code, code_size };
+	struct iovec r = { (void *)code_addr, code_size };
+	long res;
+
+	res = inject(tids[0], insn, SYS_mmap, code_addr, code_size,
+		     PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (res != (long)code_addr) {
+		fprintf(stderr, "ptrace-patch: mmap in the target: %ld\n", res);
+		return -1;
+	}
+	if (process_vm_writev(pid, &l, 1, &r, 1, 0) != (ssize_t)code_size) {
+		perror("process_vm_writev");
+		goto unmap;
+	}
+	res = inject(tids[0], insn, SYS_mprotect, code_addr, code_size,
+		     PROT_READ | PROT_EXEC, 0, 0, 0);
+	if (res) {
+		fprintf(stderr, "ptrace-patch: mprotect in the target: %ld\n", res);
+		goto unmap;
+	}
+	return 0;
+unmap:
+	inject(tids[0], insn, SYS_munmap, code_addr, code_size, 0, 0, 0, 0);
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
-		{ "map", required_argument, NULL, 'm' },
-		{ "jump", required_argument, NULL, 'j' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "revert", no_argument, NULL, 'r' },
 		{ "stats", no_argument, NULL, 's' },
 		{ 0 }
 	};
 	double t0, t_seize = 0, t_check = 0, t_map = 0, t_write = 0, t_end;
-	uint64_t map_addr = 0, insn, len;
-	const char *map_file = NULL;
-	int c, i, k, stats = 0, ret = 1;
-	struct iovec l, r;
+	int c, i, stats = 0, revert = 0, ret = 1;
+	const char *dir = NULL;
+	uint64_t insn;
 	void *code;
-	struct stat st;
 	long res;
-	int fd;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *colon = optarg ? strchr(optarg, ':') : NULL;
-
 		switch (c) {
 		case 'p':
 			pid = atoi(optarg);
 			break;
-		case 'm':
-			if (!colon)
-				return bad_usage();
-			map_addr = strtoull(optarg, NULL, 0);
-			map_file = colon + 1;
+		case 'i':
+			dir = optarg;
 			break;
-		case 'j':
-			if (!colon || njumps == MAX_JUMPS)
-				return bad_usage();
-			jumps[njumps].old = strtoull(optarg, NULL, 0);
-			jumps[njumps++].new = strtoull(colon + 1, NULL, 0);
+		case 'r':
+			revert = 1;
 			break;
 		case 's':
 			stats = 1;
@@ -239,19 +389,11 @@ int main(int argc, char **argv)
 			return bad_usage();
 		}
 	}
-	if (pid <= 0 || !map_file)
+	if (pid <= 0 || !dir || optind != argc)
 		return bad_usage();
-	fd = open(map_file, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st) || !st.st_size) {
-		perror(map_file);
+	code = read_image(dir);
+	if (!code)
 		return 1;
-	}
-	len = (st.st_size + 4095) & ~4095ULL;
-	code = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (code == MAP_FAILED) {
-		perror("mmap");
-		return 1;
-	}
 
 	t0 = now_us();
 	do {
@@ -262,19 +404,8 @@ int main(int argc, char **argv)
 		}
 	} while (c > 0);
 	t_seize = now_us();
-
-	for (i = 0; i < ntids; i++) {
-		struct user_regs_struct regs;
-
-		if (ptrace(PTRACE_GETREGS, tids[i], 0, &regs))
-			continue;
-		for (k = 0; k < njumps; k++)
-			if (regs.rip > jumps[k].old && regs.rip < jumps[k].old + 5) {
-				fprintf(stderr, "ptrace-patch: thread %d is %s\n",
-					tids[i], "inside the bytes to overwrite");
-				goto detach;
-			}
-	}
+	if (busy(revert))
+		goto detach;
 	t_check = now_us();
 
 	insn = find_syscall_insn();
@@ -282,44 +413,43 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ptrace-patch: no syscall instruction found\n");
 		goto detach;
 	}
-	res = inject(tids[0], insn, SYS_mmap, map_addr, len,
-		     PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (res != (long)map_addr) {
-		fprintf(stderr, "ptrace-patch: mmap in the target: %ld\n", res);
-		goto detach;
-	}
-	l = (struct iovec){ code, st.st_size };
-	r = (struct iovec){ (void *)map_addr, st.st_size };
-	if (process_vm_writev(pid, &l, 1, &r, 1, 0) != st.st_size) {
-		perror("process_vm_writev");
-		goto detach;
-	}
-	res = inject(tids[0], insn, SYS_mprotect, map_addr, len,
-		     PROT_READ | PROT_EXEC, 0, 0, 0);
-	if (res) {
-		fprintf(stderr, "ptrace-patch: mprotect in the target: %ld\n", res);
-		goto detach;
-	}
-	t_map = now_us();
-
-	for (k = 0; k < njumps; k++) {
-		res = write_jump(&jumps[k]);
-		if (res) {
-			fprintf(stderr, "ptrace-patch: jump %d: %s\n", k,
-				strerror(-res));
+	if (revert) {
+		/* Text first, so nothing leads into the code being unmapped. */
+		if (write_jumps(1))
+			goto detach;
+		t_map = now_us();
+		res = inject(tids[0], insn, SYS_munmap, code_addr, code_size,
+			     0, 0, 0, 0);
+		if (res)
+			fprintf(stderr, "ptrace-patch: munmap in the target: %ld\n",
+				res);
+		t_write = now_us();
+	} else {
+		if (map_code(insn, code))
+			goto detach;
+		t_map = now_us();
+		if (write_jumps(0)) {
+			inject(tids[0], insn, SYS_munmap, code_addr, code_size,
+			       0, 0, 0, 0);
 			goto detach;
 		}
+		t_write = now_us();
 	}
-	t_write = now_us();
 	ret = 0;
 detach:
 	for (i = 0; i < ntids; i++)
 		ptrace(PTRACE_DETACH, tids[i], 0, 0);
 	t_end = now_us();
+	/* Phases a failure skipped took no time; the failed one is release. */
+	t_seize = t_seize ?: t0;
+	t_check = t_check ?: t_seize;
+	t_map = t_map ?: t_check;
+	t_write = t_write ?: t_map;
+	/* Revert: the "map" phase is the unmap, after the write. */
 	if (stats)
 		printf(STATS_FMT, ntids, t_seize - t0, t_check - t_seize,
-		       ret ? 0 : t_map - t_check, ret ? 0 : t_write - t_map,
-		       t_end - (ret ? t_check : t_write), t_end - t0);
+		       revert ? t_write - t_map : t_map - t_check,
+		       revert ? t_map - t_check : t_write - t_map,
+		       t_end - t_write, t_end - t0);
 	return ret;
 }

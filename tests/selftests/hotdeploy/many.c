@@ -2,8 +2,10 @@
 /*
  * One patch redirecting HD_MAX_FUNCS functions at once: all of them
  * change in the same stop, and the pause stays close to that of one.
+ * Redirects in any order, and one whose 5 bytes straddle two pages.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -93,6 +95,107 @@ TEST(apply_1024_functions_in_one_stop)
 	ASSERT_EQ(0, hd_revert_top(fd, pid, a.patch_id, &r));
 	hd_log_timing("revert 1024 functions", &r.timing, r.nr_threads);
 	EXPECT_EQ(HD_MANY, wait_sum(m, HD_MANY));
+
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(fd);
+}
+
+/*
+ * Three functions returning 1, 16 bytes apart, the first at 3 bytes before
+ * a page boundary, so that its jump straddles two pages.
+ */
+#define HD_STRADDLE	3
+extern const unsigned char hd_straddle[];
+__asm__(".text\n"
+	".p2align 12\n"
+	".skip 4093, 0xcc\n"
+	".globl hd_straddle\nhd_straddle:\n"
+	".rept 3\n\tmovl $1, %eax\n\tret\n\t.skip 10, 0xcc\n.endr\n");
+
+static void run_straddle(struct many_shared *m)
+{
+	unsigned int i;
+	int sum;
+
+	for (;;) {
+		for (sum = 0, i = 0; i < HD_STRADDLE; i++)
+			sum += ((int (*)(void))(hd_straddle + 16 * i))();
+		m->sum = sum;
+		m->iters++;
+		usleep(1000);
+	}
+}
+
+/*
+ * Redirects given out of address order, one across a page boundary, all
+ * written; a revert that finds one jump changed behind its back refuses
+ * before writing any, then the rest of the text is still patched.
+ */
+TEST(redirects_out_of_order_and_across_pages)
+{
+	static const unsigned int order[HD_STRADDLE] = { 2, 0, 1 };
+	struct hd_func f[HD_STRADDLE];
+	unsigned char blob[6], b[48];
+	struct many_shared *m;
+	struct hd_apply a;
+	struct hd_revert r;
+	char path[64];
+	uint64_t code;
+	unsigned int i;
+	int32_t rel;
+	pid_t pid;
+	int fd, mem;
+
+	HD_OPEN_OR_SKIP(fd);
+	ASSERT_EQ(4093, hd_addr(hd_straddle) % 4096);
+	m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	pid = fork();
+	if (pid == 0)
+		run_straddle(m);
+	ASSERT_EQ(HD_STRADDLE, wait_sum(m, HD_STRADDLE));
+	code = hd_find_hole(pid, hd_addr(hd_straddle), 4096);
+	ASSERT_NE(0, code);
+
+	hd_blob_ret(blob, 2);
+	for (i = 0; i < HD_STRADDLE; i++)
+		hd_func_init(&f[i], hd_straddle + 16 * order[i], 6, code);
+	hd_apply_init(&a, pid, f, HD_STRADDLE, blob, sizeof(blob), code);
+	a.attempts = 50;
+	ASSERT_EQ(0, hd_ioctl(fd, HD_IOC_APPLY, &a));
+	EXPECT_EQ(2 * HD_STRADDLE, wait_sum(m, 2 * HD_STRADDLE));
+	ASSERT_EQ(0, hd_peek(pid, hd_addr(hd_straddle), b, sizeof(b)));
+	for (i = 0; i < HD_STRADDLE; i++)
+		EXPECT_EQ(0xe9, b[16 * i]);
+
+	/* Someone puts the original bytes back at the last function. */
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	mem = open(path, O_RDWR);
+	ASSERT_LE(0, mem);
+	ASSERT_EQ(5, pwrite(mem, hd_straddle + 32, 5, hd_addr(hd_straddle) + 32));
+	close(mem);
+	EXPECT_EQ(-EILSEQ, hd_revert_top(fd, pid, a.patch_id, &r));
+	EXPECT_EQ(HD_FAIL_EXPECT, r.fail_reason);
+	EXPECT_EQ(0, r.fail_func);	/* order[0]: the last function */
+	ASSERT_EQ(0, hd_peek(pid, hd_addr(hd_straddle), b, sizeof(b)));
+	EXPECT_EQ(0xe9, b[0]);
+	EXPECT_EQ(0xe9, b[16]);
+	EXPECT_EQ(0, memcmp(b + 32, hd_straddle + 32, 16));
+
+	/* Put that jump back: the revert restores every byte. */
+	mem = open(path, O_RDWR);
+	ASSERT_LE(0, mem);
+	rel = (int32_t)(code - (hd_addr(hd_straddle) + 32 + 5));
+	b[0] = 0xe9;
+	memcpy(b + 1, &rel, 4);
+	ASSERT_EQ(5, pwrite(mem, b, 5, hd_addr(hd_straddle) + 32));
+	close(mem);
+	ASSERT_EQ(0, hd_revert_top(fd, pid, a.patch_id, &r));
+	EXPECT_EQ(HD_STRADDLE, wait_sum(m, HD_STRADDLE));
+	ASSERT_EQ(0, hd_peek(pid, hd_addr(hd_straddle), b, sizeof(b)));
+	EXPECT_EQ(0, memcmp(b, hd_straddle, sizeof(b)));
 
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
