@@ -26,6 +26,7 @@
 
 #include "kselftest_harness.h"
 #include "hd_selftest.h"
+#include "hd_live.h"
 
 #define OUT_FILE	"/tmp/realprog_lua.out"
 #define PATCH_FILE	"/tmp/realprog_lua.hdp"
@@ -33,43 +34,6 @@
 #define MARK		"[patched] "
 /* Long enough for a round and an hdctl run under TCG, many times over. */
 #define WAIT_MS		30000
-
-static char root[PATH_MAX];
-
-/* The repository: this binary is build/selftests/realprog_lua. */
-static const char *repo(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n;
-	int i;
-
-	if (root[0])
-		return root;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return ".";
-	exe[n] = '\0';
-	for (i = 0; i < 3; i++)
-		*strrchr(exe, '/') = '\0';
-	snprintf(root, sizeof(root), "%s", exe);
-	return root;
-}
-
-/* Run a shell command line; its exit status. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "# $ %s\n", cmd);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /*
  * The interpreter writes to a file, not a pipe: a full pipe would block it

@@ -41,6 +41,7 @@
 
 #include "kselftest_harness.h"
 #include "hd_selftest.h"
+#include "hd_live.h"
 
 #define SERVER_THREADS	8
 #define CLIENTS		4
@@ -231,27 +232,6 @@ out:
 		close(fd);
 	atomic_store(&c->stopped, true);
 	return NULL;
-}
-
-static char root[PATH_MAX];
-
-/* The repository: this binary is build/selftests/tcp_load. */
-static const char *repo(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (root[0])
-		return root;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return ".";
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	*strrchr(exe, '/') = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(root, sizeof(root), "%s", exe);
-	return root;
 }
 
 /*
