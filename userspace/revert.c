@@ -24,34 +24,45 @@ void usage_revert(void)
 	       "anyway and leave the patch's code mapped until the process exits.\n");
 }
 
-/* The name of redirect @index of patch @id (0: the newest) in @pid. */
+/*
+ * The name of redirect @index of patch @id (0: the newest) in @pid.  For
+ * ~0U, a thread in the patch's new code, which the module cannot place in
+ * one function: "the new code of NAME" and how many others it replaces.
+ */
 static const char *redirect_name(int fd, pid_t pid, __u64 id, __u32 index,
 				 char *buf, size_t len)
 {
 	struct hd_patch_info *p;
 	struct hd_func_info *f;
 	struct hd_proc proc;
-	__u32 np, nf, i, k = 0;
+	__u32 np, nf, i, k = 0, pick;
 	const char *name = NULL;
+	char sym[256];
 
 	if (hd_kernel_list(fd, pid, &p, &np, &f, &nf))
 		return NULL;
 	for (i = 0; i < np; i++) {
-		if ((id && p[i].patch_id == id) || (!id && i == np - 1)) {
-			if (index < p[i].nr_funcs && k + index < nf &&
-			    !hd_proc_open(pid, &proc)) {
-				name = hd_proc_symbolize(&proc,
-							 f[k + index].old_addr,
-							 buf, len);
-				hd_proc_close(&proc);
-			}
+		if ((id && p[i].patch_id == id) || (!id && i == np - 1))
 			break;
-		}
 		k += p[i].nr_funcs;
 	}
+	pick = index == ~0U ? 0 : index;
+	if (i < np && pick < p[i].nr_funcs && k + pick < nf &&
+	    !hd_proc_open(pid, &proc)) {
+		name = hd_proc_symbolize(&proc, f[k + pick].old_addr, sym,
+					 sizeof(sym));
+		hd_proc_close(&proc);
+	}
+	if (name && index == ~0U && p[i].nr_funcs > 1)
+		snprintf(buf, len, "the new code of %s or of %u other functions",
+			 name, p[i].nr_funcs - 1);
+	else if (name && index == ~0U)
+		snprintf(buf, len, "the new code of %s", name);
+	else if (name)
+		snprintf(buf, len, "%s", name);
 	free(p);
 	free(f);
-	return name;
+	return name ? buf : NULL;
 }
 
 int cmd_revert(int argc, char **argv)
@@ -126,7 +137,8 @@ int cmd_revert(int argc, char **argv)
 			why.attempts = r.attempts_made;
 			why.delay_ms = r.retry_delay_ms ?: 100;
 			why.timeout_ms = r.timeout_ms ?: 2000;
-			if (r.fail_func != ~0U)
+			if (r.fail_func != ~0U || r.fail_reason == HD_FAIL_IP ||
+			    r.fail_reason == HD_FAIL_STACK)
 				why.func = redirect_name(fd, pid, base.patch_id,
 							 r.fail_func, name,
 							 sizeof(name));

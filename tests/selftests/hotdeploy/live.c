@@ -300,6 +300,32 @@ TEST(refused_thread_executing_the_function)
 			     "is executing live_spinner (being patched) after 3 attempts");
 }
 
+/* A thread always in the new code: revert refused; --force keeps the code. */
+TEST(refused_revert_while_a_thread_runs_the_new_code)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("refuse_revert_spinning", 1, 2, "prog", "/tmp/rrs.hdp"));
+	ASSERT_EQ(0, start_case(&t, "refuse_revert_spinning"));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/rrs.hdp --pid %d",
+			repo(), t.pid));
+	ASSERT_EQ(0, wait_value(&t, 2, 10000));	/* a thread spins in it */
+	EXPECT_EQ(0, run_refused(1, "thread [0-9]* is executing the new code of live_spinner (being reverted) after 3 attempts",
+				 "userspace/hdctl revert --pid %d --retries 2 --retry-delay 10",
+				 t.pid));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q live_spinner",
+			repo(), t.pid));
+	EXPECT_EQ(0, run_refused(0, "stays mapped until process",
+				 "userspace/hdctl revert --pid %d --retries 0 --force",
+				 t.pid));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(0, stop(&t));
+}
+
 TEST(refused_ifunc_the_process_never_resolved)
 {
 	expect_apply_refused(_metadata, "refuse_ifunc", "",

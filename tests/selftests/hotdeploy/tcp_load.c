@@ -457,7 +457,8 @@ static int switch_code(struct load *l, bool apply, char *why,
 			break;
 		slurp(l->err, err, sizeof(err));
 		if (rc != 1 || (!strstr(err, "executing answer") &&
-				!strstr(err, "returning into answer"))) {
+				!strstr(err, "returning into answer") &&
+				!strstr(err, "the new code of answer "))) {
 			snprintf(why, len, "hdctl %s exited %d: %.400s",
 				 apply ? "apply" : "revert", rc, err);
 			return -1;
