@@ -71,9 +71,14 @@ static int hd_check_stack(struct hd_text *tx, unsigned long sp,
 			  const struct hd_range *r, unsigned int n,
 			  void *buf, struct hd_busy *busy)
 {
-	unsigned long end, addr;
+	unsigned long end, addr, lo, hi;
 	const struct hd_range *hit;
 
+	if (!n)
+		return 0;
+	/* Sorted and disjoint: most words fall outside [lo, hi) at once. */
+	lo = r[0].start;
+	hi = r[n - 1].end;
 	sp &= ~(sizeof(unsigned long) - 1);
 	end = hd_stack_end(tx->mm, sp);
 	if (!end)
@@ -91,6 +96,8 @@ static int hd_check_stack(struct hd_text *tx, unsigned long sp,
 		if (hd_text_rw(tx, addr, buf, chunk, false))
 			return -EFAULT;
 		for (i = 0; i < chunk / sizeof(*w); i++) {
+			if (w[i] < lo || w[i] >= hi)
+				continue;
 			hit = hd_range_find(r, n, w[i]);
 			/*
 			 * A function's own start is what pointers to it hold
