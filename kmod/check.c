@@ -117,8 +117,8 @@ static int hd_check_stack(struct hd_text *tx, unsigned long sp,
 }
 
 /*
- * Every thread of @rv is parked, so the registers in task_pt_regs() and the
- * stacks they point to cannot change under us.  Returns 0, -EBUSY with
+ * Every thread of @rv is parked or fenced, so its user registers and the
+ * stack they point to cannot change under us.  Returns 0, -EBUSY with
  * @busy filled in, or another -errno.
  */
 int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
@@ -139,22 +139,27 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 	for (i = 0; i < rv->nr_parkers; i++) {
 		struct hd_parker *p = rv->parkers[i];
 		unsigned long ip, sp;
-		bool parked;
+		bool held = true;
 
 		/*
 		 * A parked thread killed meanwhile leaves hd_park() and frees
 		 * its kernel stack, where task_pt_regs() lives; it marks
 		 * itself left under rv->lock first, so the registers are
-		 * read under that lock.
+		 * read under that lock.  A fenced thread's were kept when it
+		 * was fenced, and have not changed since.
 		 */
 		spin_lock(&rv->lock);
-		parked = p->state == HD_PK_PARKED;
-		if (parked) {
+		if (p->state == HD_PK_PARKED) {
 			ip = task_pt_regs(p->task)->ip;
 			sp = task_pt_regs(p->task)->sp;
+		} else if (p->state == HD_PK_FENCED) {
+			ip = p->ip;
+			sp = p->sp;
+		} else {
+			held = false;
 		}
 		spin_unlock(&rv->lock);
-		if (!parked)
+		if (!held)
 			continue;	/* gone: runs no code of this mm */
 
 		busy->tid = p->tid;

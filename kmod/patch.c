@@ -269,7 +269,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 		return ret;
 	}
 	/* From here to hd_rv_release() every thread of the target is parked. */
-	a->nr_threads = hd_rv_nr_parked(rv);
+	a->nr_threads = hd_rv_nr_held(rv);
 	t0 = ktime_get_ns();
 	ret = hd_apply_check_vmas(mm, req);
 	if (ret)
@@ -537,7 +537,7 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 				 ret == -ESRCH ? HD_FAIL_GONE : HD_FAIL_NONE;
 		return ret;
 	}
-	r->nr_threads = hd_rv_nr_parked(rv);
+	r->nr_threads = hd_rv_nr_held(rv);
 	t0 = ktime_get_ns();
 	/* Returning into the patch's code is as bad as executing it. */
 	ret = hd_check_active(rv, &range, 1, true, &busy);

@@ -13,6 +13,11 @@
  * signal with SA_RESTART: the program sees no EINTR, and nanosleep restarts
  * through its restart_block against its original expiry, not shortened.
  *
+ * A thread blocked in the kernel is not woken at all but fenced: see
+ * hd_rv_fence().  Under emulation each wake-up, park and release of a
+ * thread costs a context switch or more on the target's CPU, so the
+ * pause follows the number of threads running, not of all threads.
+ *
  * While parked a thread holds no locks and its user registers are saved in
  * task_pt_regs(), which is what the checker reads.  One parked thread, the
  * agent, runs the commands that must run in the target's mm (vm_mmap and
@@ -25,11 +30,16 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/jiffies.h>
+#include <linux/mmap_lock.h>
 #include <linux/module.h>
+#include <linux/sched/task_stack.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+
+#include <asm/ptrace.h>
+#include <asm/unistd.h>
 
 #include "rendezvous.h"
 
@@ -137,7 +147,10 @@ static void hd_park(struct callback_head *cb)
 		spin_unlock(&rv->lock);
 		goto out;
 	}
-	rv->nr_pending--;
+	if (p->state == HD_PK_FENCED)
+		rv->nr_fenced--;
+	if (p->state == HD_PK_QUEUED || p->kicked)
+		rv->nr_pending--;
 	if ((current->flags & PF_EXITING) || current->mm != rv->mm) {
 		/*
 		 * Run from exit_task_work(), or after this thread exec'd: it
@@ -180,6 +193,16 @@ out:
 	rcu_read_unlock();
 }
 
+/* The kick's task_work: the wake-up was all it was for. */
+static void hd_kick(struct callback_head *cb)
+{
+	struct hd_parker *p = container_of(cb, struct hd_parker, kick);
+
+	rcu_read_lock();	/* as in hd_park() */
+	hd_rv_put(p->rv);
+	rcu_read_unlock();
+}
+
 static bool hd_rv_known(struct hd_rv *rv, struct task_struct *t)
 {
 	unsigned int i;
@@ -206,6 +229,79 @@ static int hd_rv_grow(struct hd_rv *rv, unsigned int more)
 	return 0;
 }
 
+/* clone, fork or exec: a new thread or a new mm could get past the stop. */
+static bool hd_syscall_spawns(struct pt_regs *regs)
+{
+	long nr = regs->orig_ax;
+
+	if (!user_64bit_mode(regs))
+		return true;	/* other syscall numbers: do not guess */
+	if (nr < 0)
+		return false;	/* not in a syscall: a page fault */
+	if (nr & __X32_SYSCALL_BIT)
+		return true;
+	return nr == __NR_clone || nr == __NR_clone3 || nr == __NR_fork ||
+	       nr == __NR_vfork || nr == __NR_execve || nr == __NR_execveat;
+}
+
+/*
+ * Fence @p's thread if it is blocked in the kernel: queue its task_work
+ * with TWA_RESUME, which wakes nobody, and keep its user registers.  A
+ * blocked thread cannot run user code without passing its return-to-user
+ * path, where that task_work parks it; and until then its registers, saved
+ * at kernel entry, stay as they are.  Blocked means off the run queue in a
+ * plain sleep, seen under the thread's pi_lock, which every wake-up takes
+ * first (the test the kernel's livepatch makes before it inspects a
+ * sleeping task): the waker then sees the task_work's flag set.
+ *
+ * A traced thread, whose tracer may rewrite its registers, and one inside
+ * clone, fork or exec are parked like a running thread instead.
+ * Returns whether @p is fenced; its callback holds a reference on @rv.
+ */
+static bool hd_rv_fence(struct hd_rv *rv, struct hd_parker *p)
+{
+	struct task_struct *t = p->task;
+	struct pt_regs *regs;
+	unsigned long flags;
+	unsigned int state;
+	bool fenced = false;
+
+	if (READ_ONCE(t->ptrace))
+		return false;
+	/* Before the callback can run: the thread may wake at once. */
+	spin_lock(&rv->lock);
+	p->state = HD_PK_FENCED;
+	rv->nr_fenced++;
+	spin_unlock(&rv->lock);
+
+	raw_spin_lock_irqsave(&t->pi_lock, flags);
+	/* Ordered as try_to_wake_up() reads them: the state, then on_rq. */
+	smp_mb__after_spinlock();
+	state = READ_ONCE(t->__state);
+	if (!(state & TASK_NORMAL) ||
+	    (state & (__TASK_STOPPED | __TASK_TRACED | TASK_PARKED |
+		      TASK_DEAD | TASK_NEW)) || (t->flags & PF_EXITING))
+		goto out;
+	smp_rmb();	/* pairs with the barrier in __schedule() */
+	if (READ_ONCE(t->on_rq))
+		goto out;
+	regs = task_pt_regs(t);
+	if (hd_syscall_spawns(regs))
+		goto out;
+	p->ip = regs->ip;
+	p->sp = regs->sp;
+	fenced = !task_work_add(t, &p->cb, TWA_RESUME);
+out:
+	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
+	if (!fenced) {
+		spin_lock(&rv->lock);
+		p->state = HD_PK_QUEUED;
+		rv->nr_fenced--;
+		spin_unlock(&rv->lock);
+	}
+	return fenced;
+}
+
 static int hd_rv_queue(struct hd_rv *rv, struct task_struct *t)
 {
 	struct hd_parker *p;
@@ -218,6 +314,7 @@ static int hd_rv_queue(struct hd_rv *rv, struct task_struct *t)
 	if (!p)
 		return -ENOMEM;
 	init_task_work(&p->cb, hd_park);
+	init_task_work(&p->kick, hd_kick);
 	p->rv = rv;
 	p->task = t;
 	get_task_struct(t);
@@ -226,6 +323,8 @@ static int hd_rv_queue(struct hd_rv *rv, struct task_struct *t)
 	rv->parkers[rv->nr_parkers++] = p;
 
 	refcount_inc(&rv->ref);
+	if (hd_rv_fence(rv, p))
+		return 0;
 	spin_lock(&rv->lock);
 	rv->nr_pending++;
 	spin_unlock(&rv->lock);
@@ -283,14 +382,44 @@ static int hd_rv_scan(struct hd_rv *rv)
 	return total;
 }
 
+/* Every thread parked or fenced, and an agent for the commands. */
 static bool hd_rv_settled(struct hd_rv *rv)
 {
 	bool settled;
 
 	spin_lock(&rv->lock);
-	settled = !rv->nr_pending || rv->abort;
+	settled = (!rv->nr_pending && (rv->agent || !rv->nr_fenced)) ||
+		  rv->abort;
 	spin_unlock(&rv->lock);
 	return settled;
+}
+
+/*
+ * Commands run in a parked thread.  If every thread is fenced, wake one
+ * with a second task_work queued with TWA_SIGNAL: its fence then parks it.
+ */
+static void hd_rv_kick_agent(struct hd_rv *rv)
+{
+	struct hd_parker *p = NULL;
+	unsigned int i;
+
+	spin_lock(&rv->lock);
+	if (!rv->nr_pending && !rv->agent && !rv->abort) {
+		for (i = 0; i < rv->nr_parkers; i++) {
+			if (rv->parkers[i]->state == HD_PK_FENCED) {
+				p = rv->parkers[i];
+				p->kicked = true;
+				rv->nr_pending++;
+				break;
+			}
+		}
+	}
+	spin_unlock(&rv->lock);
+	if (!p)
+		return;
+	refcount_inc(&rv->ref);
+	if (task_work_add(p->task, &p->kick, TWA_SIGNAL))
+		hd_rv_put(rv);	/* exiting: its fence still runs */
 }
 
 static pid_t hd_rv_first_unparked(struct hd_rv *rv)
@@ -300,7 +429,9 @@ static pid_t hd_rv_first_unparked(struct hd_rv *rv)
 
 	spin_lock(&rv->lock);
 	for (i = 0; i < rv->nr_parkers; i++) {
-		if (rv->parkers[i]->state == HD_PK_QUEUED) {
+		if (rv->parkers[i]->state == HD_PK_QUEUED ||
+		    (rv->parkers[i]->state == HD_PK_FENCED &&
+		     rv->parkers[i]->kicked)) {
 			tid = rv->parkers[i]->tid;
 			break;
 		}
@@ -310,11 +441,12 @@ static pid_t hd_rv_first_unparked(struct hd_rv *rv)
 }
 
 /*
- * Park every thread of @leader's group.  Rescans after each round, so that
- * threads cloned meanwhile are caught: once every known thread is parked
- * none can be inside clone(), so a scan that finds nothing new means the
- * whole group is parked.  On failure everything is released and *fail_tid
- * names the thread that did not park, if one is to blame.
+ * Park or fence every thread of @leader's group.  Rescans after each round,
+ * so that threads cloned meanwhile are caught: once every known thread is
+ * parked or fenced none can be inside clone() (a thread in clone is never
+ * fenced), so a scan that finds nothing new means the whole group is held.
+ * On failure everything is released and *fail_tid names the thread that
+ * did not park, if one is to blame.
  */
 struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 			 unsigned int timeout_ms, pid_t *fail_tid)
@@ -343,6 +475,7 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 		ret = hd_rv_scan(rv);
 		if (ret < 0)
 			goto fail;
+		hd_rv_kick_agent(rv);
 		if (!ret && hd_rv_settled(rv))
 			break;
 		left = (long)(deadline - jiffies);
@@ -377,6 +510,19 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 	spin_unlock(&rv->lock);
 	if (ret)
 		goto fail;
+	/*
+	 * A fenced thread may be asleep holding the mmap_lock, which the
+	 * checker and the mapping need: wait for it as for a thread that
+	 * does not park, within the same time.
+	 */
+	while (!mmap_write_trylock(mm)) {
+		if (time_after(jiffies, deadline)) {
+			ret = -ETIMEDOUT;
+			goto fail;
+		}
+		schedule_timeout_uninterruptible(1);
+	}
+	mmap_write_unlock(mm);
 	rv->t_parked = ktime_get_ns();
 	return rv;
 
@@ -438,12 +584,13 @@ int hd_rv_aborted(struct hd_rv *rv)
 	return ret;
 }
 
-unsigned int hd_rv_nr_parked(struct hd_rv *rv)
+/* Threads held from user code: parked or fenced. */
+unsigned int hd_rv_nr_held(struct hd_rv *rv)
 {
 	unsigned int n;
 
 	spin_lock(&rv->lock);
-	n = rv->nr_inside;
+	n = rv->nr_inside + rv->nr_fenced;
 	spin_unlock(&rv->lock);
 	return n;
 }

@@ -13,6 +13,7 @@ struct hd_rv;
 
 enum hd_parker_state {
 	HD_PK_QUEUED,	/* task_work queued, callback not run yet */
+	HD_PK_FENCED,	/* blocked in the kernel: parks if it wakes up */
 	HD_PK_PARKED,	/* waiting in hd_park() */
 	HD_PK_GONE,	/* exiting, or exec'd: runs no more code of this mm */
 	HD_PK_LEFT,	/* released, back on its way to user mode */
@@ -21,16 +22,20 @@ enum hd_parker_state {
 /* One thread of the target and the task_work that parks it. */
 struct hd_parker {
 	struct callback_head cb;
-	struct hd_rv *rv;		/* holds a reference until cb has run */
+	struct callback_head kick;	/* wakes a fenced thread to be agent */
+	struct hd_rv *rv;		/* a reference per queued callback */
 	struct task_struct *task;	/* holds a task reference */
 	pid_t tid;			/* in the caller's pid namespace */
 	enum hd_parker_state state;	/* under rv->lock */
+	bool kicked;			/* under rv->lock */
+	unsigned long ip, sp;		/* user registers, when fenced */
 };
 
 /*
  * A stop of one thread group.  Created by hd_rv_stop(), which returns once
- * every thread is parked in hd_park() at its return to user mode (so no
- * thread executes user code of the target until hd_rv_release()), or fails.
+ * every thread is parked in hd_park() at its return to user mode or fenced
+ * (blocked in the kernel, to park there if it wakes up), so that no thread
+ * executes user code of the target until hd_rv_release(); or fails.
  */
 struct hd_rv {
 	refcount_t ref;		/* the stopper, plus one per queued parker */
@@ -43,7 +48,8 @@ struct hd_rv {
 	 * parker's state.  Never held while sleeping.
 	 */
 	spinlock_t lock;
-	unsigned int nr_pending;	/* queued, neither parked nor gone */
+	unsigned int nr_pending;	/* queued or kicked, not parked nor gone */
+	unsigned int nr_fenced;		/* fenced, not parked nor gone */
 	unsigned int nr_inside;		/* parked, not yet left hd_park() */
 	bool released;			/* threads may go; late ones don't park */
 	int abort;			/* -errno: the target died or exec'd */
@@ -70,7 +76,7 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 			 unsigned int timeout_ms, pid_t *fail_tid);
 int hd_rv_call(struct hd_rv *rv, int (*fn)(void *arg), void *arg);
 int hd_rv_aborted(struct hd_rv *rv);
-unsigned int hd_rv_nr_parked(struct hd_rv *rv);
+unsigned int hd_rv_nr_held(struct hd_rv *rv);
 void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing);
 
 #endif /* _HD_RENDEZVOUS_H */

@@ -73,6 +73,21 @@ TEST(every_refusal_has_its_own_message)
 	}
 }
 
+/* No thread to name: one asleep in the kernel held the memory map. */
+TEST(park_timeout_without_a_thread_names_the_lock)
+{
+	struct hd_refusal r = {
+		.op = "apply", .pid = 1234, .err = -ETIMEDOUT,
+		.reason = HD_FAIL_PARK, .tid = 0, .timeout_ms = 2000,
+	};
+	char msg[512];
+
+	hd_explain(&r, msg, sizeof(msg));
+	EXPECT_NE(NULL, strstr(msg, "held its memory map locked for over 2000 ms"));
+	EXPECT_NE(NULL, strstr(msg, "--timeout"));
+	EXPECT_EQ(NULL, strstr(msg, "thread 0"));
+}
+
 /* Revert's --force means something else than apply's: say which. */
 TEST(revert_suggests_its_own_force)
 {

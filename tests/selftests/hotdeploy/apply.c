@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * HD_IOC_APPLY on running targets: threads spinning in user mode and
- * threads blocked in read, nanosleep, futex and accept are all stopped,
- * the function changes, and nobody sees EINTR or a short sleep.
+ * threads blocked in read, nanosleep, futex and accept are all stopped
+ * (the blocked ones without being woken), the function changes, and
+ * nobody sees EINTR or a short sleep.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -39,18 +41,25 @@ struct shared {
 	struct sockaddr_un addr;
 	socklen_t addrlen;
 	int nr[NR_KINDS];
+	atomic_int nr_tids;
+	pid_t tid[MAX_THREADS];		/* each thread's, with its kind */
+	enum kind kind[MAX_THREADS];
+	atomic_int seen[MAX_THREADS];	/* and whether it has seen 2 */
 };
 
 static struct shared *sh;
 
 /* Each thread: call hd_ret1(), note the first 2, then block its way. */
-static void note(int *seen2)
+static void note(int *seen2, int idx)
 {
 	int v = hd_ret1();
 
 	if (v == 2 && !*seen2) {
 		*seen2 = 1;
+		if (idx >= 0)
+			atomic_store(&sh->seen[idx], 1);
 		atomic_fetch_add(&sh->saw2, 1);
+		syscall(SYS_futex, &sh->saw2, FUTEX_WAKE, 1, NULL, NULL, 0);
 	} else if (v != 2 && (*seen2 || v != 1)) {
 		atomic_fetch_add(&sh->bad_values, 1);
 	}
@@ -59,14 +68,17 @@ static void note(int *seen2)
 static void *thread_main(void *arg)
 {
 	enum kind k = (enum kind)(uintptr_t)arg;
-	int seen2 = 0, word, fd;
+	int seen2 = 0, word, fd, i;
 	struct timespec ts;
 	uint64_t t0;
 	char c;
 
+	i = atomic_fetch_add(&sh->nr_tids, 1);
+	sh->tid[i] = gettid();
+	sh->kind[i] = k;
 	atomic_fetch_add(&sh->ready, 1);
 	for (;;) {
-		note(&seen2);
+		note(&seen2, i);
 		switch (k) {
 		case SPIN:
 			break;
@@ -133,15 +145,19 @@ static int target_main(void)
 		atomic_fetch_add(&sh->ready, 1);
 		t0 = 0;
 		for (;;) {
-			note(&seen2);
+			note(&seen2, -1);
 			if (!t0 && atomic_load(&sh->saw2) == total)
 				t0 = hd_now_ns();
 			if (t0 && hd_now_ns() - t0 > RUN_AFTER_S * 1000000000ULL)
 				break;
 		}
 	} else {
-		while (atomic_load(&sh->saw2) != total)
-			usleep(10000);
+		int seen;
+
+		/* Blocked until every thread has seen the patch. */
+		while ((seen = atomic_load(&sh->saw2)) != total)
+			syscall(SYS_futex, &sh->saw2, FUTEX_WAIT, seen, NULL,
+				NULL, 0);
 		sleep(RUN_AFTER_S);
 	}
 	if (atomic_load(&sh->eintr))
@@ -228,9 +244,78 @@ static void poke_blocked(void)
 	}
 }
 
+/* Whether @tid is one of the target's threads that block until poked. */
+static bool blocks_until_poked(pid_t tid)
+{
+	int i, n = atomic_load(&sh->nr_tids);
+
+	for (i = 0; i < n; i++)
+		if (sh->tid[i] == tid)
+			return sh->kind[i] == READ || sh->kind[i] == FUTEX ||
+			       sh->kind[i] == ACCEPT;
+	return false;
+}
+
+/* voluntary_ctxt_switches of thread @tid of @pid, or -1. */
+static long thread_switches(pid_t pid, pid_t tid)
+{
+	char path[64], line[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The sleeping threads of @pid, and the voluntary context switches of
+ * each, as /proc shows them: up to @max, their number.
+ */
+static int sleeping_switches(pid_t pid, pid_t *tids, long *sw, int max)
+{
+	char path[64], line[512], *st;
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) && n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		tids[n] = atoi(de->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid,
+			 tids[n]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		st = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+		fclose(f);
+		if (!st || st[1] != ' ' || st[2] != 'S')
+			continue;
+		sw[n] = thread_switches(pid, tids[n]);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
 static void apply_and_watch(struct __test_metadata *_metadata,
 			    struct _test_data_target *self)
 {
+	pid_t tids[MAX_THREADS];
+	long sw[MAX_THREADS];
+	int nsleep;
 	unsigned char blob[6], jmp[5];
 	uint64_t size = hd_ret1_end - (const unsigned char *)hd_ret1;
 	struct hd_apply a;
@@ -250,10 +335,25 @@ static void apply_and_watch(struct __test_metadata *_metadata,
 	hd_apply_init(&a, self->pid, &f, 1, blob, sizeof(blob), code);
 	/* A spinner may be inside hd_ret1() when we stop: retry. */
 	a.attempts = 50;
+	nsleep = sleeping_switches(self->pid, tids, sw, MAX_THREADS);
+	ASSERT_LE(0, nsleep);
 	ASSERT_EQ(0, hd_ioctl(self->fd, HD_IOC_APPLY, &a))
 		TH_LOG("fail_reason %u tid %u func %u after %u attempts",
 		       a.fail_reason, a.fail_tid, a.fail_func,
 		       a.attempts_made);
+	/*
+	 * A thread blocked until poked is fenced, not woken: it has not run
+	 * since.  (With no spinner one thread is woken to map the code, and
+	 * a nanosleep may end by itself.)
+	 */
+	for (i = 0; sh->nr[SPIN] && i < nsleep; i++) {
+		pid_t tid = tids[i];
+		long before = sw[i];
+
+		if (blocks_until_poked(tid))
+			EXPECT_EQ(before, thread_switches(self->pid, tid))
+				TH_LOG("thread %d was woken by the stop", tid);
+	}
 	EXPECT_NE(0, a.patch_id);
 	/* Without a spinner the main thread waits, a thread of its own. */
 	EXPECT_EQ(self->total + !sh->nr[SPIN], a.nr_threads);
@@ -273,9 +373,27 @@ static void apply_and_watch(struct __test_metadata *_metadata,
 		poke_blocked();
 		usleep(100000);
 	}
+	/* Say where each thread that never saw the patch is, not hang. */
+	for (i = 0; i < atomic_load(&sh->nr_tids); i++) {
+		char path[64], where[64] = "";
+		FILE *f;
+
+		if (atomic_load(&sh->seen[i]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan",
+			 self->pid, sh->tid[i]);
+		f = fopen(path, "r");
+		if (f) {
+			if (!fgets(where, sizeof(where), f))
+				where[0] = '\0';
+			fclose(f);
+		}
+		TH_LOG("thread %d (kind %d) never saw the patch; in %s",
+		       sh->tid[i], sh->kind[i], where);
+	}
+	ASSERT_EQ(self->total, atomic_load(&sh->saw2));
 	ASSERT_EQ(self->pid, waitpid(self->pid, &status, 0));
 	self->pid = 0;
-	EXPECT_EQ(self->total, atomic_load(&sh->saw2));
 	EXPECT_EQ(0, atomic_load(&sh->eintr));
 	EXPECT_EQ(0, atomic_load(&sh->short_sleeps));
 	EXPECT_EQ(0, atomic_load(&sh->bad_values));
@@ -296,6 +414,17 @@ TEST_F_TIMEOUT(target, apply_single_thread_in_nanosleep, 120)
 {
 	HD_RETURN_IF_SKIPPED();
 	sh->nr[SLEEP] = 1;
+	apply_and_watch(_metadata, self);
+}
+
+/*
+ * Every thread blocked until poked (the main thread on a futex): all are
+ * fenced, and one must be woken to map the code.
+ */
+TEST_F_TIMEOUT(target, apply_every_thread_blocked_in_read, 120)
+{
+	HD_RETURN_IF_SKIPPED();
+	sh->nr[READ] = 4;
 	apply_and_watch(_metadata, self);
 }
 
