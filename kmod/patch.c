@@ -260,13 +260,11 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 	u64 t0, t1, t2;
 	int ret;
 
-	rv = hd_rv_stop(leader, mm, req->retry.timeout_ms, &fail_tid);
+	rv = hd_rv_stop(leader, mm, req->retry.timeout_ms, &fail_tid,
+			&a->fail_reason);
 	if (IS_ERR(rv)) {
-		ret = PTR_ERR(rv);
 		a->fail_tid = fail_tid;
-		a->fail_reason = ret == -ETIMEDOUT ? HD_FAIL_PARK :
-				 ret == -ESRCH ? HD_FAIL_GONE : HD_FAIL_NONE;
-		return ret;
+		return PTR_ERR(rv);
 	}
 	/* From here to hd_rv_release() every thread of the target is parked. */
 	a->nr_threads = hd_rv_nr_held(rv);
@@ -529,13 +527,11 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	u64 t0, t1, t2;
 	int ret;
 
-	rv = hd_rv_stop(leader, mm, retry->timeout_ms, &fail_tid);
+	rv = hd_rv_stop(leader, mm, retry->timeout_ms, &fail_tid,
+			&r->fail_reason);
 	if (IS_ERR(rv)) {
-		ret = PTR_ERR(rv);
 		r->fail_tid = fail_tid;
-		r->fail_reason = ret == -ETIMEDOUT ? HD_FAIL_PARK :
-				 ret == -ESRCH ? HD_FAIL_GONE : HD_FAIL_NONE;
-		return ret;
+		return PTR_ERR(rv);
 	}
 	r->nr_threads = hd_rv_nr_held(rv);
 	t0 = ktime_get_ns();

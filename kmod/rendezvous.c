@@ -445,11 +445,12 @@ static pid_t hd_rv_first_unparked(struct hd_rv *rv)
  * so that threads cloned meanwhile are caught: once every known thread is
  * parked or fenced none can be inside clone() (a thread in clone is never
  * fenced), so a scan that finds nothing new means the whole group is held.
- * On failure everything is released and *fail_tid names the thread that
- * did not park, if one is to blame.
+ * On failure everything is released, *fail_reason says why (enum hd_fail)
+ * and *fail_tid names the thread that did not park, if one is to blame.
  */
 struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
-			 unsigned int timeout_ms, pid_t *fail_tid)
+			 unsigned int timeout_ms, pid_t *fail_tid,
+			 u32 *fail_reason)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
 	struct hd_rv *rv;
@@ -457,6 +458,7 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 	int ret;
 
 	*fail_tid = 0;
+	*fail_reason = HD_FAIL_NONE;
 	rv = kzalloc(sizeof(*rv), GFP_KERNEL);
 	if (!rv)
 		return ERR_PTR(-ENOMEM);
@@ -494,6 +496,7 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 		}
 		if (!left && !hd_rv_settled(rv)) {
 			*fail_tid = hd_rv_first_unparked(rv);
+			*fail_reason = HD_FAIL_PARK;
 			ret = -ETIMEDOUT;
 			goto fail;
 		}
@@ -517,6 +520,7 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 	 */
 	while (!mmap_write_trylock(mm)) {
 		if (time_after(jiffies, deadline)) {
+			*fail_reason = HD_FAIL_MM_LOCKED;
 			ret = -ETIMEDOUT;
 			goto fail;
 		}
@@ -527,6 +531,8 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 	return rv;
 
 fail:
+	if (ret == -ESRCH)
+		*fail_reason = HD_FAIL_GONE;
 	hd_rv_release(rv, NULL);
 	return ERR_PTR(ret);
 }

@@ -73,7 +73,8 @@ struct hd_rv {
 };
 
 struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
-			 unsigned int timeout_ms, pid_t *fail_tid);
+			 unsigned int timeout_ms, pid_t *fail_tid,
+			 u32 *fail_reason);
 int hd_rv_call(struct hd_rv *rv, int (*fn)(void *arg), void *arg);
 int hd_rv_aborted(struct hd_rv *rv);
 unsigned int hd_rv_nr_held(struct hd_rv *rv);

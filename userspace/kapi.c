@@ -110,13 +110,12 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 			 "%s: the stack of thread %u is too deep to check; retry later%s",
 			 r->op, r->tid, force_hint(r));
 		return;
+	case HD_FAIL_MM_LOCKED:
+		snprintf(buf, len,
+			 "%s: a thread of process %d held its memory map locked for over %u ms (asleep in the kernel); nothing was changed, retry later or raise --timeout",
+			 r->op, (int)r->pid, r->timeout_ms);
+		return;
 	case HD_FAIL_PARK:
-		if (!r->tid) {
-			snprintf(buf, len,
-				 "%s: a thread of process %d held its memory map locked for over %u ms (asleep in the kernel); nothing was changed, retry later or raise --timeout",
-				 r->op, (int)r->pid, r->timeout_ms);
-			return;
-		}
 		snprintf(buf, len,
 			 "%s: thread %u of process %d did not stop within %u ms (stopped, traced, or in uninterruptible sleep?); nothing was changed, retry later or raise --timeout",
 			 r->op, r->tid, (int)r->pid, r->timeout_ms);

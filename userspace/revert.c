@@ -137,11 +137,8 @@ int cmd_revert(int argc, char **argv)
 			why.attempts = r.attempts_made;
 			why.delay_ms = r.retry_delay_ms ?: 100;
 			why.timeout_ms = r.timeout_ms ?: 2000;
-			if (r.fail_func != ~0U || r.fail_reason == HD_FAIL_IP ||
-			    r.fail_reason == HD_FAIL_STACK)
-				why.func = redirect_name(fd, pid, base.patch_id,
-							 r.fail_func, name,
-							 sizeof(name));
+			why.func = redirect_name(fd, pid, base.patch_id,
+						 r.fail_func, name, sizeof(name));
 			hd_explain(&why, msg, sizeof(msg));
 			hd_err("%s", msg);
 			break;

@@ -78,7 +78,7 @@ TEST(park_timeout_without_a_thread_names_the_lock)
 {
 	struct hd_refusal r = {
 		.op = "apply", .pid = 1234, .err = -ETIMEDOUT,
-		.reason = HD_FAIL_PARK, .tid = 0, .timeout_ms = 2000,
+		.reason = HD_FAIL_MM_LOCKED, .tid = 0, .timeout_ms = 2000,
 	};
 	char msg[512];
 

@@ -90,6 +90,7 @@ enum hd_fail {
 	HD_FAIL_GONE = 8,	/* the target exited or exec'd meanwhile */
 	HD_FAIL_WRITE = 9,	/* writing fail_func's jump failed */
 	HD_FAIL_MAP = 10,	/* mapping the code failed */
+	HD_FAIL_MM_LOCKED = 11,	/* the mmap_lock stayed held for timeout_ms */
 };
 
 /* Timings of one stop of the target, in nanoseconds (CLOCK_MONOTONIC). */
