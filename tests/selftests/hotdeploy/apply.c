@@ -36,9 +36,14 @@ struct shared {
 	atomic_int bad_values;		/* hd_ret1() gave 2, then 1 again */
 	atomic_int saw2;		/* threads that have seen 2 */
 	atomic_int futex_word;
-	int pipe[2];
-	int lsock;
-	struct sockaddr_un addr;
+	/*
+	 * A pipe and a listening socket per thread: with one shared, the
+	 * readers that have already seen the patch, running, took every byte
+	 * the pokes wrote before a reader still asleep got one.
+	 */
+	int pipe[MAX_THREADS][2];
+	int lsock[MAX_THREADS];
+	struct sockaddr_un addr[MAX_THREADS];
 	socklen_t addrlen;
 	int nr[NR_KINDS];
 	atomic_int nr_tids;
@@ -83,7 +88,7 @@ static void *thread_main(void *arg)
 		case SPIN:
 			break;
 		case READ:
-			if (read(sh->pipe[0], &c, 1) < 0 && errno == EINTR)
+			if (read(sh->pipe[i][0], &c, 1) < 0 && errno == EINTR)
 				atomic_fetch_add(&sh->eintr, 1);
 			break;
 		case SLEEP:
@@ -102,7 +107,7 @@ static void *thread_main(void *arg)
 				atomic_fetch_add(&sh->eintr, 1);
 			break;
 		case ACCEPT:
-			fd = accept(sh->lsock, NULL, NULL);
+			fd = accept(sh->lsock[i], NULL, NULL);
 			if (fd < 0 && errno == EINTR)
 				atomic_fetch_add(&sh->eintr, 1);
 			if (fd >= 0)
@@ -177,24 +182,30 @@ FIXTURE(target) {
 
 FIXTURE_SETUP(target)
 {
+	int i;
+
 	self->pid = 0;
 	HD_OPEN_OR_SKIP(self->fd);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
 	memset(sh, 0, sizeof(*sh));
-	ASSERT_EQ(0, pipe(sh->pipe));
-	sh->lsock = socket(AF_UNIX, SOCK_STREAM, 0);
-	ASSERT_LE(0, sh->lsock);
-	sh->addr.sun_family = AF_UNIX;
-	/* Abstract name: nothing to clean up, nothing shared with others. */
-	snprintf(sh->addr.sun_path + 1, sizeof(sh->addr.sun_path) - 1,
-		 "hd-apply-%d", getpid());
-	sh->addrlen = offsetof(struct sockaddr_un, sun_path) + 1 +
-		      strlen(sh->addr.sun_path + 1);
-	ASSERT_EQ(0, bind(sh->lsock, (struct sockaddr *)&sh->addr,
-			  sh->addrlen));
-	ASSERT_EQ(0, listen(sh->lsock, 128));
+	for (i = 0; i < MAX_THREADS; i++) {
+		struct sockaddr_un *a = &sh->addr[i];
+
+		ASSERT_EQ(0, pipe(sh->pipe[i]));
+		sh->lsock[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		ASSERT_LE(0, sh->lsock[i]);
+		a->sun_family = AF_UNIX;
+		/* Abstract: nothing to clean up, nothing shared with others. */
+		snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1,
+			 "hd-apply-%d-%02d", getpid(), i);
+		sh->addrlen = offsetof(struct sockaddr_un, sun_path) + 1 +
+			      strlen(a->sun_path + 1);
+		ASSERT_EQ(0, bind(sh->lsock[i], (struct sockaddr *)a,
+				  sh->addrlen));
+		ASSERT_EQ(0, listen(sh->lsock[i], 128));
+	}
 }
 
 FIXTURE_TEARDOWN(target)
@@ -224,22 +235,25 @@ static pid_t start_target(struct __test_metadata *_metadata, int total)
 	return pid;
 }
 
-/* Unblock each blocked thread once, so that it calls hd_ret1() again. */
+/* Unblock each thread that has not seen the patch yet, once. */
 static void poke_blocked(void)
 {
-	char bytes[MAX_THREADS] = { 0 };
-	int i, fd;
+	int i, fd, n = atomic_load(&sh->nr_tids);
 
-	if (sh->nr[READ] && write(sh->pipe[1], bytes, sh->nr[READ]) < 0)
-		perror("write");
 	atomic_fetch_add(&sh->futex_word, 1);
 	syscall(SYS_futex, &sh->futex_word, FUTEX_WAKE, INT32_MAX, NULL,
 		NULL, 0);
-	for (i = 0; i < sh->nr[ACCEPT]; i++) {
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	for (i = 0; i < n; i++) {
+		if (atomic_load(&sh->seen[i]))
+			continue;
+		if (sh->kind[i] == READ && write(sh->pipe[i][1], "", 1) < 0)
+			perror("write");
+		if (sh->kind[i] != ACCEPT)
+			continue;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			continue;
-		connect(fd, (struct sockaddr *)&sh->addr, sh->addrlen);
+		connect(fd, (struct sockaddr *)&sh->addr[i], sh->addrlen);
 		close(fd);
 	}
 }
@@ -363,10 +377,7 @@ static void apply_and_watch(struct __test_metadata *_metadata,
 	EXPECT_EQ(0xe9, jmp[0]);
 	EXPECT_EQ(1, hd_maps_has(self->pid, "hotdeploy:"));
 
-	/*
-	 * A woken reader or acceptor may take another's byte or connection
-	 * on its next round: poke until every thread has seen the patch.
-	 */
+	/* A thread may be between two syscalls: poke until all have seen it. */
 	t0 = hd_now_ns();
 	while (atomic_load(&sh->saw2) < self->total &&
 	       hd_now_ns() - t0 < 60000000000ULL) {
