@@ -117,9 +117,14 @@ static int hd_check_stack(struct hd_text *tx, unsigned long sp,
 }
 
 /*
- * Every thread of @rv is parked or fenced, so its user registers and the
- * stack they point to cannot change under us.  Returns 0, -EBUSY with
- * @busy filled in, or another -errno.
+ * Check every held thread of @rv not checked yet: parked or fenced, so its
+ * user registers and the stack they point to cannot change under us.
+ * Called once after hd_rv_begin(), for the fenced threads while the others
+ * still run, and once after hd_rv_stop() for the rest: a thread checked
+ * the first time is passed over unless it has since woken up (it then ran
+ * on, and is checked again) or its registers changed (it woke into a
+ * signal handler and parked).  Returns 0, -EBUSY with @busy filled in, or
+ * another -errno.
  */
 int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		    unsigned int n, bool scan_stack, struct hd_busy *busy)
@@ -139,7 +144,7 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 	for (i = 0; i < rv->nr_parkers; i++) {
 		struct hd_parker *p = rv->parkers[i];
 		unsigned long ip, sp;
-		bool held = true;
+		bool todo = true;
 
 		/*
 		 * A parked thread killed meanwhile leaves hd_park() and frees
@@ -152,15 +157,20 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		if (p->state == HD_PK_PARKED) {
 			ip = task_pt_regs(p->task)->ip;
 			sp = task_pt_regs(p->task)->sp;
+			if (p->checked && ip == p->ip && sp == p->sp)
+				todo = false;
+			p->ip = ip;
+			p->sp = sp;
 		} else if (p->state == HD_PK_FENCED) {
 			ip = p->ip;
 			sp = p->sp;
+			todo = !p->checked;
 		} else {
-			held = false;
+			todo = false;	/* gone, or not held (yet) */
 		}
 		spin_unlock(&rv->lock);
-		if (!held)
-			continue;	/* gone: runs no code of this mm */
+		if (!todo)
+			continue;
 
 		busy->tid = p->tid;
 		hit = hd_range_find(r, n, ip);
@@ -175,6 +185,11 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 			if (ret)
 				break;
 		}
+		/* Unless it woke up meanwhile and ran on. */
+		spin_lock(&rv->lock);
+		if (p->state != HD_PK_RUNNING)
+			p->checked = true;
+		spin_unlock(&rv->lock);
 	}
 	if (!ret)
 		busy->tid = 0;

@@ -13,6 +13,7 @@
 
 #include <linux/hotdeploy.h>
 
+#include "map.h"
 #include "patch.h"
 #include "state.h"
 #include "uapi.h"
@@ -86,13 +87,22 @@ static struct miscdevice hd_misc = {
 
 static int __init hd_init(void)
 {
-	return misc_register(&hd_misc);
+	int ret;
+
+	ret = hd_map_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&hd_misc);
+	if (ret)
+		hd_map_exit();
+	return ret;
 }
 
 static void __exit hd_exit(void)
 {
 	misc_deregister(&hd_misc);
 	hd_state_exit();
+	hd_map_exit();
 }
 
 module_init(hd_init);

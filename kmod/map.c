@@ -9,18 +9,18 @@
  * MAP_PRIVATE, PROT_READ | PROT_EXEC, and the patch's new data, if any,
  * from the next page of the same file MAP_PRIVATE, PROT_READ | PROT_WRITE:
  * nothing is ever writable and executable at once, and the data is
- * copy-on-write like the program's own.  vm_mmap() only maps into
- * current->mm, so the mapping is done by the rendezvous' agent, a parked
- * thread of the target.
+ * copy-on-write like the program's own.
  */
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/mman.h>
+#include <linux/mmap_lock.h>
 #include <linux/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "map.h"
-#include "rendezvous.h"
 
 /* Copy @size bytes from the caller into @file at *@pos, a page at a time. */
 static int hd_file_fill(struct file *file, void *buf, const void __user *src,
@@ -79,12 +79,66 @@ err_file:
 	return ERR_PTR(ret);
 }
 
+/*
+ * Mapping and unmapping run in a kernel thread that adopts the target's mm
+ * (kthread_use_mm()), before the stop and after it, so that neither is
+ * part of the pause: nothing leads into a new mapping until the jumps are
+ * written, and a revert unmaps only code that no thread can reach any
+ * more.  One worker serves every request, one at a time.
+ */
+static struct kthread_worker *hd_map_worker;
+
 struct hd_map_cmd {
+	struct kthread_work work;
+	struct mm_struct *mm;
+	int (*fn)(struct hd_map_cmd *c);
 	struct file *file;
 	unsigned long addr;
 	unsigned long len;	/* code, or everything on unmap */
 	unsigned long data_len;
+	unsigned long deadline;	/* jiffies */
+	int ret;
 };
+
+/*
+ * vm_mmap() and vm_munmap() wait for the mmap_lock, and in a kernel thread
+ * nothing can interrupt them: a thread of the target asleep with the lock
+ * held would hang the caller.  So wait for it to be free first, within
+ * the caller's timeout, as the stop does.
+ */
+static bool hd_map_wait_mm(struct hd_map_cmd *c)
+{
+	while (!mmap_write_trylock(c->mm)) {
+		if (time_after(jiffies, c->deadline))
+			return false;
+		schedule_timeout_uninterruptible(1);
+	}
+	mmap_write_unlock(c->mm);
+	return true;
+}
+
+static void hd_map_work(struct kthread_work *work)
+{
+	struct hd_map_cmd *c = container_of(work, struct hd_map_cmd, work);
+
+	if (!hd_map_wait_mm(c)) {
+		c->ret = -ETIMEDOUT;
+		return;
+	}
+	kthread_use_mm(c->mm);
+	c->ret = c->fn(c);
+	kthread_unuse_mm(c->mm);
+}
+
+/* Run @c->fn in the worker, in @c->mm; the caller holds mm_users. */
+static int hd_map_run(struct hd_map_cmd *c, unsigned int timeout_ms)
+{
+	c->deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	kthread_init_work(&c->work, hd_map_work);
+	kthread_queue_work(hd_map_worker, &c->work);
+	kthread_flush_work(&c->work);
+	return c->ret;
+}
 
 static int hd_map_one(struct file *file, unsigned long addr,
 		      unsigned long len, unsigned long prot, unsigned long off)
@@ -103,10 +157,9 @@ static int hd_map_one(struct file *file, unsigned long addr,
 	return 0;
 }
 
-/* Runs in the agent: current->mm is the target's. */
-static int hd_map_in_target(void *arg)
+/* In the worker: current->mm is the target's. */
+static int hd_map_in_target(struct hd_map_cmd *c)
 {
-	struct hd_map_cmd *c = arg;
 	int ret;
 
 	ret = hd_map_one(c->file, c->addr, c->len, PROT_READ | PROT_EXEC, 0);
@@ -119,51 +172,83 @@ static int hd_map_in_target(void *arg)
 	return ret;
 }
 
-/* Whether [addr, addr + len) is still exactly our mapping of @file. */
-static bool hd_map_intact(struct file *file, unsigned long addr,
-			  unsigned long len)
+/*
+ * Whether [addr, addr + len) is still exactly our mapping of @file, each
+ * page at its own offset.  Caller holds @mm's mmap_lock.
+ */
+static bool hd_map_intact_locked(struct mm_struct *mm, struct file *file,
+				 unsigned long addr, unsigned long len)
 {
-	struct mm_struct *mm = current->mm;
+	unsigned long start = addr, end = addr + len;
 	struct vm_area_struct *vma;
-	unsigned long end = addr + len;
-	bool intact = true;
 
-	mmap_read_lock(mm);
 	while (addr < end) {
 		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start > addr || vma->vm_file != file) {
-			intact = false;
-			break;
-		}
+		if (!vma || vma->vm_start > addr || vma->vm_file != file ||
+		    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) !=
+		    (addr - start) >> PAGE_SHIFT)
+			return false;
 		addr = vma->vm_end;
 	}
-	mmap_read_unlock(mm);
-	return intact;
+	return true;
 }
 
-/* Runs in the agent.  Never unmaps what the program put there itself. */
-static int hd_unmap_in_target(void *arg)
+/* In the worker.  Never unmaps what the program put there itself. */
+static int hd_unmap_in_target(struct hd_map_cmd *c)
 {
-	struct hd_map_cmd *c = arg;
+	bool intact;
 
-	if (!hd_map_intact(c->file, c->addr, c->len))
+	mmap_read_lock(c->mm);
+	intact = hd_map_intact_locked(c->mm, c->file, c->addr, c->len);
+	mmap_read_unlock(c->mm);
+	if (!intact)
 		return -ENOENT;
 	return vm_munmap(c->addr, c->len);
 }
 
-int hd_code_map(struct hd_rv *rv, struct file *file, unsigned long addr,
-		unsigned long code_len, unsigned long data_len)
+/* Map the code, and the data if any.  0, -ETIMEDOUT (mmap_lock) or -errno. */
+int hd_code_map(struct mm_struct *mm, struct file *file, unsigned long addr,
+		unsigned long code_len, unsigned long data_len,
+		unsigned int timeout_ms)
 {
-	struct hd_map_cmd c = { .file = file, .addr = addr, .len = code_len,
+	struct hd_map_cmd c = { .mm = mm, .fn = hd_map_in_target,
+				.file = file, .addr = addr, .len = code_len,
 				.data_len = data_len };
 
-	return hd_rv_call(rv, hd_map_in_target, &c);
+	return hd_map_run(&c, timeout_ms);
 }
 
-int hd_code_unmap(struct hd_rv *rv, struct file *file, unsigned long addr,
-		  unsigned long len)
+int hd_code_unmap(struct mm_struct *mm, struct file *file, unsigned long addr,
+		  unsigned long len, unsigned int timeout_ms)
 {
-	struct hd_map_cmd c = { .file = file, .addr = addr, .len = len };
+	struct hd_map_cmd c = { .mm = mm, .fn = hd_unmap_in_target,
+				.file = file, .addr = addr, .len = len };
 
-	return hd_rv_call(rv, hd_unmap_in_target, &c);
+	return hd_map_run(&c, timeout_ms);
+}
+
+/*
+ * In the stop: the code and data are still mapped where they were put.  A
+ * program cannot know the address, but it may unmap or map over anything.
+ */
+bool hd_code_intact(struct mm_struct *mm, struct file *file,
+		    unsigned long addr, unsigned long len)
+{
+	bool intact;
+
+	mmap_read_lock(mm);
+	intact = hd_map_intact_locked(mm, file, addr, len);
+	mmap_read_unlock(mm);
+	return intact;
+}
+
+int hd_map_init(void)
+{
+	hd_map_worker = kthread_create_worker(0, "hotdeploy");
+	return PTR_ERR_OR_ZERO(hd_map_worker);
+}
+
+void hd_map_exit(void)
+{
+	kthread_destroy_worker(hd_map_worker);
 }

@@ -3,10 +3,13 @@
  * HD_IOC_APPLY, HD_IOC_REVERT and HD_IOC_LIST: validating requests and
  * running them through one stop of the target.
  *
- * Order of work in a stop, so that a refusal changes nothing: validate the
- * old addresses against the mappings, check that no thread is active in
- * the code concerned, map (apply), rewrite the text, unmap (revert).  A
- * failing step undoes the earlier ones before the threads are released.
+ * Order of work, so that a refusal changes nothing: map the new code
+ * (apply) and check the threads blocked in the kernel while the others
+ * run on; then, in the pause, validate the old addresses against the
+ * mappings, check the other threads, and rewrite the text; unmap the code
+ * (revert) after the pause.  Nothing leads into the new code before the
+ * jumps are written, so mapping it early changes nothing the program can
+ * see but /proc/PID/maps; an apply that fails unmaps it again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,8 +42,8 @@
 
 /* The ABI: sizes are part of it, and no padding may hide in a struct. */
 static_assert(sizeof(struct hd_func) == 48);
-static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER1);
-static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER1);
+static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER2);
+static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER2);
 static_assert(sizeof(struct hd_list) == HD_LIST_SIZE_VER0);
 static_assert(sizeof(struct hd_patch_info) == 40);
 static_assert(sizeof(struct hd_func_info) == 24);
@@ -243,66 +246,85 @@ static int hd_apply_check_expect(struct mm_struct *mm,
 	return ret;
 }
 
+/* No held thread may be in an old function, nor return into one. */
+static int hd_apply_check_active(struct hd_rv *rv, struct hd_apply_req *req,
+				 bool scan_stack)
+{
+	struct hd_apply *a = &req->args;
+	struct hd_busy busy = { 0 };
+	int ret;
+
+	ret = hd_check_active(rv, req->active, req->nr_active, scan_stack,
+			      &busy);
+	if (ret) {
+		a->fail_reason = busy.reason;
+		a->fail_tid = busy.tid;
+		a->fail_func = ret == -EBUSY && busy.reason != HD_FAIL_STACK_DEPTH ?
+			       busy.index : ~0U;
+	}
+	return ret;
+}
+
 /*
- * One stop of the target.  Returns 0 when applied, -EBUSY when a thread
- * is active (worth retrying), or another -errno; the target is unchanged
- * unless 0 is returned.
+ * One stop of the target, its new code already mapped.  Returns 0 when
+ * applied, -EBUSY when a thread is active (worth retrying), or another
+ * -errno; the text is unchanged unless 0 is returned.
  */
 static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 			 struct hd_apply_req *req)
 {
 	struct hd_apply *a = &req->args;
 	struct hd_patch *patch = req->patch;
-	struct hd_busy busy = { 0 };
+	bool scan = !(a->flags & HD_APPLY_FORCE);
 	unsigned int fail;
 	struct hd_rv *rv;
 	pid_t fail_tid;
-	u64 t0, t1, t2;
+	u64 t0, t1;
 	int ret;
 
-	rv = hd_rv_stop(leader, mm, req->retry.timeout_ms, &fail_tid,
-			&a->fail_reason);
-	if (IS_ERR(rv)) {
-		a->fail_tid = fail_tid;
+	t0 = ktime_get_ns();
+	rv = hd_rv_begin(leader, mm);
+	if (IS_ERR(rv))
 		return PTR_ERR(rv);
+	/* The threads blocked in the kernel, while the others run on. */
+	ret = hd_apply_check_active(rv, req, scan);
+	a->precheck_ns = ktime_get_ns() - t0;
+	if (ret)
+		goto release;
+
+	ret = hd_rv_stop(rv, req->retry.timeout_ms, &fail_tid,
+			 &a->fail_reason);
+	if (ret) {
+		a->fail_tid = fail_tid;
+		goto release;
 	}
-	/* From here to hd_rv_release() every thread of the target is parked. */
+	/* From here to hd_rv_release() every thread of the target is held. */
 	a->nr_threads = hd_rv_nr_held(rv);
 	t0 = ktime_get_ns();
 	ret = hd_apply_check_vmas(mm, req);
 	if (ret)
 		goto release;
-	ret = hd_check_active(rv, req->active, req->nr_active,
-			      !(a->flags & HD_APPLY_FORCE), &busy);
-	if (ret) {
-		a->fail_reason = busy.reason;
-		a->fail_tid = busy.tid;
-		a->fail_func = ret == -EBUSY && busy.reason != HD_FAIL_STACK_DEPTH ?
-			       busy.index : ~0U;
+	ret = hd_apply_check_active(rv, req, scan);
+	if (ret)
 		goto release;
-	}
 	ret = hd_apply_check_expect(mm, req);
 	if (ret)
 		goto release;
+	if (!hd_code_intact(mm, patch->file, patch->code_addr,
+			    patch->map_len + patch->data_len)) {
+		/* The program unmapped or mapped over it since. */
+		a->fail_reason = HD_FAIL_MAP;
+		ret = -EEXIST;
+		goto release;
+	}
 
 	t1 = ktime_get_ns();
 	a->timing.check_ns = t1 - t0;
-	ret = hd_code_map(rv, patch->file, patch->code_addr, patch->map_len,
-			  patch->data_len);
-	if (ret) {
-		a->fail_reason = ret == -ESRCH ? HD_FAIL_GONE : HD_FAIL_MAP;
-		goto release;
-	}
-	t2 = ktime_get_ns();
-	a->timing.map_ns = t2 - t1;
-
 	ret = hd_text_swap(mm, patch->sites, patch->nr_funcs, false, &fail);
-	a->timing.write_ns = ktime_get_ns() - t2;
+	a->timing.write_ns = ktime_get_ns() - t1;
 	if (ret) {
 		a->fail_reason = ret == -EILSEQ ? HD_FAIL_EXPECT : HD_FAIL_WRITE;
 		a->fail_func = fail;
-		hd_code_unmap(rv, patch->file, patch->code_addr,
-			      patch->map_len + patch->data_len);
 	}
 release:
 	if (hd_rv_aborted(rv)) {
@@ -397,6 +419,7 @@ long hd_ioctl_apply(void __user *uarg)
 	struct hd_target *target;
 	struct mm_struct *mm;
 	u32 usize;
+	u64 t0;
 	int ret;
 
 	if (!capable(CAP_SYS_PTRACE))
@@ -406,7 +429,7 @@ long hd_ioctl_apply(void __user *uarg)
 		return ret;
 	/* Output fields are zero on input, as reserved ones. */
 	if (a->patch_id || a->fail_reason || a->fail_tid || a->fail_func ||
-	    a->attempts_made || a->nr_threads ||
+	    a->attempts_made || a->nr_threads || a->precheck_ns ||
 	    memchr_inv(&a->timing, 0, sizeof(a->timing)))
 		return -EINVAL;
 	a->fail_func = ~0U;
@@ -466,6 +489,16 @@ long hd_ioctl_apply(void __user *uarg)
 	if (ret)
 		goto out_unlock;
 
+	t0 = ktime_get_ns();
+	ret = hd_code_map(mm, req.patch->file, req.patch->code_addr,
+			  req.patch->map_len, req.patch->data_len,
+			  req.retry.timeout_ms);
+	a->timing.map_ns = ktime_get_ns() - t0;
+	if (ret) {
+		a->fail_reason = ret == -ETIMEDOUT ? HD_FAIL_MM_LOCKED :
+			HD_FAIL_MAP;
+		goto out_unlock;
+	}
 	for (;;) {
 		a->attempts_made++;
 		ret = hd_apply_once(leader, mm, &req);
@@ -476,6 +509,10 @@ long hd_ioctl_apply(void __user *uarg)
 			break;
 		}
 	}
+	if (ret)
+		hd_code_unmap(mm, req.patch->file, req.patch->code_addr,
+			      req.patch->map_len + req.patch->data_len,
+			      req.retry.timeout_ms);
 	if (!ret) {
 		req.patch->applied_ns = ktime_get_real_ns();
 		list_add_tail(&req.patch->node, &target->patches);
@@ -507,9 +544,35 @@ out_free:
 }
 
 /*
- * One stop to revert @patch.  As hd_apply_once(), except that with @keep a
+ * Returning into the patch's code is as bad as executing it.  With @keep a
  * thread that may still use the code does not stop the revert: the text
  * is restored and the code left mapped for it.
+ */
+static int hd_revert_check_active(struct hd_rv *rv,
+				  const struct hd_range *range,
+				  struct hd_revert *r, bool keep)
+{
+	struct hd_busy busy = { 0 };
+	int ret;
+
+	if (r->out_flags & HD_REVERT_CODE_KEPT)
+		return 0;	/* one such thread is enough */
+	ret = hd_check_active(rv, range, 1, true, &busy);
+	if (ret == -EBUSY && keep) {
+		r->out_flags |= HD_REVERT_CODE_KEPT;
+		r->kept_tid = busy.tid;
+		ret = 0;
+	}
+	if (ret) {
+		r->fail_reason = busy.reason;
+		r->fail_tid = busy.tid;
+	}
+	return ret;
+}
+
+/*
+ * One stop to revert @patch.  As hd_apply_once(); the code is unmapped
+ * after the pause, by the caller.
  */
 static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 			  struct hd_patch *patch, const struct hd_retry *retry,
@@ -520,53 +583,44 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 		.end = patch->code_addr + patch->map_len,
 		.index = ~0U,
 	};
-	struct hd_busy busy = { 0 };
 	struct hd_rv *rv;
 	unsigned int fail;
 	pid_t fail_tid;
-	u64 t0, t1, t2;
+	u64 t0, t1;
 	int ret;
 
-	rv = hd_rv_stop(leader, mm, retry->timeout_ms, &fail_tid,
-			&r->fail_reason);
-	if (IS_ERR(rv)) {
-		r->fail_tid = fail_tid;
+	t0 = ktime_get_ns();
+	rv = hd_rv_begin(leader, mm);
+	if (IS_ERR(rv))
 		return PTR_ERR(rv);
+	ret = hd_revert_check_active(rv, &range, r, keep);
+	r->precheck_ns = ktime_get_ns() - t0;
+	if (ret)
+		goto release;
+
+	ret = hd_rv_stop(rv, retry->timeout_ms, &fail_tid, &r->fail_reason);
+	if (ret) {
+		r->fail_tid = fail_tid;
+		goto release;
 	}
 	r->nr_threads = hd_rv_nr_held(rv);
 	t0 = ktime_get_ns();
-	/* Returning into the patch's code is as bad as executing it. */
-	ret = hd_check_active(rv, &range, 1, true, &busy);
-	if (ret == -EBUSY && keep) {
-		r->out_flags |= HD_REVERT_CODE_KEPT;
-		r->kept_tid = busy.tid;
-		ret = 0;
-	}
-	if (ret) {
-		r->fail_reason = busy.reason;
-		r->fail_tid = busy.tid;
+	ret = hd_revert_check_active(rv, &range, r, keep);
+	if (ret)
 		goto release;
-	}
 	t1 = ktime_get_ns();
 	r->timing.check_ns = t1 - t0;
 	ret = hd_text_swap(mm, patch->sites, patch->nr_funcs, true, &fail);
-	t2 = ktime_get_ns();
-	r->timing.write_ns = t2 - t1;
+	r->timing.write_ns = ktime_get_ns() - t1;
 	if (ret) {
 		r->fail_reason = ret == -EILSEQ ? HD_FAIL_EXPECT : HD_FAIL_WRITE;
 		r->fail_func = fail;
-		goto release;
 	}
-	/*
-	 * The text no longer leads into the code and no thread is in it:
-	 * unmap it.  If the program replaced the mapping itself, leave that
-	 * alone; the revert is complete either way.
-	 */
-	if (!(r->out_flags & HD_REVERT_CODE_KEPT))
-		hd_code_unmap(rv, patch->file, patch->code_addr,
-			      patch->map_len + patch->data_len);
-	r->timing.map_ns = ktime_get_ns() - t2;
 release:
+	if (ret) {
+		r->out_flags &= ~HD_REVERT_CODE_KEPT;
+		r->kept_tid = 0;
+	}
 	if (hd_rv_aborted(rv)) {
 		ret = hd_rv_aborted(rv);
 		r->fail_reason = HD_FAIL_GONE;
@@ -593,7 +647,7 @@ long hd_ioctl_revert(void __user *uarg)
 		return ret;
 	if ((r.flags & ~HD_REVERT_FLAGS) || r.__reserved || r.reverted_id ||
 	    r.fail_reason || r.fail_tid || r.fail_func || r.attempts_made ||
-	    r.nr_threads || r.out_flags || r.kept_tid ||
+	    r.nr_threads || r.out_flags || r.kept_tid || r.precheck_ns ||
 	    memchr_inv(&r.timing, 0, sizeof(r.timing)))
 		return -EINVAL;
 	ret = hd_retry_init(&retry, r.attempts, r.retry_delay_ms,
@@ -642,6 +696,19 @@ long hd_ioctl_revert(void __user *uarg)
 		}
 	}
 	if (!ret) {
+		/*
+		 * The text no longer leads into the code and no thread is in
+		 * it: unmap it.  If the program replaced the mapping itself,
+		 * leave that alone; the revert is complete either way.
+		 */
+		if (!(r.out_flags & HD_REVERT_CODE_KEPT)) {
+			u64 t0 = ktime_get_ns();
+
+			hd_code_unmap(mm, patch->file, patch->code_addr,
+				      patch->map_len + patch->data_len,
+				      retry.timeout_ms);
+			r.timing.map_ns = ktime_get_ns() - t0;
+		}
 		r.reverted_id = patch->id;
 		list_del(&patch->node);
 		hd_patch_free(patch);

@@ -18,10 +18,15 @@
  * thread costs a context switch or more on the target's CPU, so the
  * pause follows the number of threads running, not of all threads.
  *
+ * A stop comes in two steps.  hd_rv_begin() fences the threads that are
+ * blocked and lets the others run on, so that the blocked ones can be
+ * checked (their registers and stacks cannot change) before anything is
+ * paused; one that wakes up meanwhile runs on too, its fence spent.  Then
+ * hd_rv_stop() parks or fences every thread not fenced yet, and the pause
+ * begins.
+ *
  * While parked a thread holds no locks and its user registers are saved in
- * task_pt_regs(), which is what the checker reads.  One parked thread, the
- * agent, runs the commands that must run in the target's mm (vm_mmap and
- * vm_munmap only act on current->mm).
+ * task_pt_regs(), which is what the checker reads.
  *
  * Parked threads wait killably: SIGKILL or an exec in another thread (which
  * kills the others) makes them leave at once and marks the stop aborted, so
@@ -42,8 +47,6 @@
 #include <asm/unistd.h>
 
 #include "rendezvous.h"
-
-enum { HD_CMD_IDLE, HD_CMD_POSTED, HD_CMD_RUNNING, HD_CMD_DONE };
 
 /* Threads the stopper queues per scan before it grows its array. */
 #define HD_SCAN_BATCH	64
@@ -73,63 +76,26 @@ static void hd_rv_put(struct hd_rv *rv)
 		hd_rv_free(rv);
 }
 
-/* Whether parker @p should wake up: released, or a command for it. */
-static bool hd_park_should_wake(struct hd_rv *rv, struct hd_parker *p)
+static bool hd_rv_is_released(struct hd_rv *rv)
 {
-	bool wake;
+	bool released;
 
 	spin_lock(&rv->lock);
-	wake = rv->released ||
-	       (rv->agent == p && rv->cmd_state == HD_CMD_POSTED);
+	released = rv->released;
 	spin_unlock(&rv->lock);
-	return wake;
+	return released;
 }
 
-/* The agent runs one posted command, in the target's mm. */
-static void hd_park_run_cmd(struct hd_rv *rv)
+static void hd_park_wait(struct hd_rv *rv)
 {
-	int (*fn)(void *arg) = rv->cmd_fn;
-	void *arg = rv->cmd_arg;
-	int ret;
-
-	ret = fn(arg);
-	spin_lock(&rv->lock);
-	rv->cmd_ret = ret;
-	rv->cmd_state = HD_CMD_DONE;
-	spin_unlock(&rv->lock);
-	wake_up(&rv->stopper_wq);
-}
-
-static void hd_park_wait(struct hd_rv *rv, struct hd_parker *p)
-{
-	wait_queue_head_t *wq;
-
-	for (;;) {
-		wq = rv->agent == p ? &rv->agent_wq : &rv->park_wq;
-		if (wait_event_killable(*wq, hd_park_should_wake(rv, p))) {
-			/*
-			 * Fatal signal: the group is dying or another thread
-			 * exec's.  Leave now; the stop is void.
-			 */
-			spin_lock(&rv->lock);
-			if (!rv->abort)
-				rv->abort = -ESRCH;
-			if (rv->agent == p)
-				rv->agent = NULL;
-			spin_unlock(&rv->lock);
-			return;
-		}
+	if (wait_event_killable(rv->park_wq, hd_rv_is_released(rv))) {
+		/*
+		 * Fatal signal: the group is dying or another thread exec's.
+		 * Leave now; the stop is void.
+		 */
 		spin_lock(&rv->lock);
-		if (rv->agent == p && rv->cmd_state == HD_CMD_POSTED) {
-			rv->cmd_state = HD_CMD_RUNNING;
-			spin_unlock(&rv->lock);
-			hd_park_run_cmd(rv);
-			continue;
-		}
-		if (rv->released) {
-			spin_unlock(&rv->lock);
-			return;
-		}
+		if (!rv->abort)
+			rv->abort = -ESRCH;
 		spin_unlock(&rv->lock);
 	}
 }
@@ -149,7 +115,7 @@ static void hd_park(struct callback_head *cb)
 	}
 	if (p->state == HD_PK_FENCED)
 		rv->nr_fenced--;
-	if (p->state == HD_PK_QUEUED || p->kicked)
+	else
 		rv->nr_pending--;
 	if ((current->flags & PF_EXITING) || current->mm != rv->mm) {
 		/*
@@ -164,14 +130,22 @@ static void hd_park(struct callback_head *cb)
 		wake_up(&rv->stopper_wq);
 		goto out;
 	}
+	if (!rv->stopping) {
+		/*
+		 * Woken from its fence before the pause: it runs on, and
+		 * hd_rv_stop() stops it with the running threads.
+		 */
+		p->state = HD_PK_RUNNING;
+		p->checked = false;
+		spin_unlock(&rv->lock);
+		goto out;
+	}
 	p->state = HD_PK_PARKED;
 	rv->nr_inside++;
-	if (!rv->agent)
-		rv->agent = p;
 	spin_unlock(&rv->lock);
 	wake_up(&rv->stopper_wq);
 
-	hd_park_wait(rv, p);
+	hd_park_wait(rv);
 
 	spin_lock(&rv->lock);
 	p->state = HD_PK_LEFT;
@@ -190,16 +164,6 @@ out:
 	 */
 	rcu_read_lock();
 	hd_rv_put(rv);
-	rcu_read_unlock();
-}
-
-/* The kick's task_work: the wake-up was all it was for. */
-static void hd_kick(struct callback_head *cb)
-{
-	struct hd_parker *p = container_of(cb, struct hd_parker, kick);
-
-	rcu_read_lock();	/* as in hd_park() */
-	hd_rv_put(p->rv);
 	rcu_read_unlock();
 }
 
@@ -255,8 +219,8 @@ static bool hd_syscall_spawns(struct pt_regs *regs)
  * sleeping task): the waker then sees the task_work's flag set.
  *
  * A traced thread, whose tracer may rewrite its registers, and one inside
- * clone, fork or exec are parked like a running thread instead.
- * Returns whether @p is fenced; its callback holds a reference on @rv.
+ * clone, fork or exec are treated as running.  Returns whether @p is
+ * fenced; the caller holds a reference on @rv for its callback.
  */
 static bool hd_rv_fence(struct hd_rv *rv, struct hd_parker *p)
 {
@@ -295,11 +259,39 @@ out:
 	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
 	if (!fenced) {
 		spin_lock(&rv->lock);
-		p->state = HD_PK_QUEUED;
+		p->state = HD_PK_RUNNING;
 		rv->nr_fenced--;
 		spin_unlock(&rv->lock);
 	}
 	return fenced;
+}
+
+/*
+ * Hold @p's thread: fence it if it is blocked; else, once the stop has
+ * begun, queue its task_work with TWA_SIGNAL to park it; before that,
+ * leave it running.
+ */
+static void hd_rv_hold(struct hd_rv *rv, struct hd_parker *p)
+{
+	refcount_inc(&rv->ref);
+	if (hd_rv_fence(rv, p))
+		return;
+	if (!rv->stopping) {
+		hd_rv_put(rv);
+		return;
+	}
+	spin_lock(&rv->lock);
+	p->state = HD_PK_QUEUED;
+	rv->nr_pending++;
+	spin_unlock(&rv->lock);
+	if (task_work_add(p->task, &p->cb, TWA_SIGNAL)) {
+		/* Past exit_task_work(): it runs no user code any more. */
+		spin_lock(&rv->lock);
+		rv->nr_pending--;
+		p->state = HD_PK_GONE;
+		spin_unlock(&rv->lock);
+		hd_rv_put(rv);
+	}
 }
 
 static int hd_rv_queue(struct hd_rv *rv, struct task_struct *t)
@@ -314,33 +306,18 @@ static int hd_rv_queue(struct hd_rv *rv, struct task_struct *t)
 	if (!p)
 		return -ENOMEM;
 	init_task_work(&p->cb, hd_park);
-	init_task_work(&p->kick, hd_kick);
 	p->rv = rv;
 	p->task = t;
 	get_task_struct(t);
 	p->tid = task_pid_vnr(t);
-	p->state = HD_PK_QUEUED;
+	p->state = HD_PK_RUNNING;
 	rv->parkers[rv->nr_parkers++] = p;
-
-	refcount_inc(&rv->ref);
-	if (hd_rv_fence(rv, p))
-		return 0;
-	spin_lock(&rv->lock);
-	rv->nr_pending++;
-	spin_unlock(&rv->lock);
-	if (task_work_add(t, &p->cb, TWA_SIGNAL)) {
-		/* Past exit_task_work(): it runs no user code any more. */
-		spin_lock(&rv->lock);
-		rv->nr_pending--;
-		p->state = HD_PK_GONE;
-		spin_unlock(&rv->lock);
-		hd_rv_put(rv);
-	}
+	hd_rv_hold(rv, p);
 	return 0;
 }
 
 /*
- * Queue a parker on every thread not seen yet.  Returns how many were new,
+ * Hold every thread not seen yet (see hd_rv_hold()).  Returns how many were new,
  * or -errno.  Threads that are already dead or are io_uring workers never
  * return to user mode, so they need no parking.
  */
@@ -382,44 +359,15 @@ static int hd_rv_scan(struct hd_rv *rv)
 	return total;
 }
 
-/* Every thread parked or fenced, and an agent for the commands. */
+/* Every thread parked or fenced. */
 static bool hd_rv_settled(struct hd_rv *rv)
 {
 	bool settled;
 
 	spin_lock(&rv->lock);
-	settled = (!rv->nr_pending && (rv->agent || !rv->nr_fenced)) ||
-		  rv->abort;
+	settled = !rv->nr_pending || rv->abort;
 	spin_unlock(&rv->lock);
 	return settled;
-}
-
-/*
- * Commands run in a parked thread.  If every thread is fenced, wake one
- * with a second task_work queued with TWA_SIGNAL: its fence then parks it.
- */
-static void hd_rv_kick_agent(struct hd_rv *rv)
-{
-	struct hd_parker *p = NULL;
-	unsigned int i;
-
-	spin_lock(&rv->lock);
-	if (!rv->nr_pending && !rv->agent && !rv->abort) {
-		for (i = 0; i < rv->nr_parkers; i++) {
-			if (rv->parkers[i]->state == HD_PK_FENCED) {
-				p = rv->parkers[i];
-				p->kicked = true;
-				rv->nr_pending++;
-				break;
-			}
-		}
-	}
-	spin_unlock(&rv->lock);
-	if (!p)
-		return;
-	refcount_inc(&rv->ref);
-	if (task_work_add(p->task, &p->kick, TWA_SIGNAL))
-		hd_rv_put(rv);	/* exiting: its fence still runs */
 }
 
 static pid_t hd_rv_first_unparked(struct hd_rv *rv)
@@ -429,9 +377,7 @@ static pid_t hd_rv_first_unparked(struct hd_rv *rv)
 
 	spin_lock(&rv->lock);
 	for (i = 0; i < rv->nr_parkers; i++) {
-		if (rv->parkers[i]->state == HD_PK_QUEUED ||
-		    (rv->parkers[i]->state == HD_PK_FENCED &&
-		     rv->parkers[i]->kicked)) {
+		if (rv->parkers[i]->state == HD_PK_QUEUED) {
 			tid = rv->parkers[i]->tid;
 			break;
 		}
@@ -441,24 +387,15 @@ static pid_t hd_rv_first_unparked(struct hd_rv *rv)
 }
 
 /*
- * Park or fence every thread of @leader's group.  Rescans after each round,
- * so that threads cloned meanwhile are caught: once every known thread is
- * parked or fenced none can be inside clone() (a thread in clone is never
- * fenced), so a scan that finds nothing new means the whole group is held.
- * On failure everything is released, *fail_reason says why (enum hd_fail)
- * and *fail_tid names the thread that did not park, if one is to blame.
+ * Begin a stop of @leader's group: fence every thread that is blocked in
+ * the kernel, and let the others run on.  Returns the stop, to be ended
+ * with hd_rv_release() whatever happens next, or ERR_PTR(-ENOMEM).
  */
-struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
-			 unsigned int timeout_ms, pid_t *fail_tid,
-			 u32 *fail_reason)
+struct hd_rv *hd_rv_begin(struct task_struct *leader, struct mm_struct *mm)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
 	struct hd_rv *rv;
-	long left;
 	int ret;
 
-	*fail_tid = 0;
-	*fail_reason = HD_FAIL_NONE;
 	rv = kzalloc(sizeof(*rv), GFP_KERNEL);
 	if (!rv)
 		return ERR_PTR(-ENOMEM);
@@ -470,14 +407,53 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 	spin_lock_init(&rv->lock);
 	init_waitqueue_head(&rv->stopper_wq);
 	init_waitqueue_head(&rv->park_wq);
-	init_waitqueue_head(&rv->agent_wq);
+
+	ret = hd_rv_scan(rv);
+	if (ret < 0) {
+		hd_rv_release(rv, NULL);
+		return ERR_PTR(ret);
+	}
+	return rv;
+}
+
+/*
+ * Park or fence every thread not fenced yet.  Rescans after each round, so
+ * that threads cloned meanwhile are caught: once every known thread is
+ * parked or fenced none can be inside clone() (a thread in clone is never
+ * fenced), so a scan that finds nothing new means the whole group is held.
+ * Returns 0 with every thread held, or -errno with *fail_reason saying why
+ * (enum hd_fail) and *fail_tid naming the thread that did not park, if one
+ * is to blame.  Either way the caller ends the stop with hd_rv_release().
+ */
+int hd_rv_stop(struct hd_rv *rv, unsigned int timeout_ms, pid_t *fail_tid,
+	       u32 *fail_reason)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	struct hd_parker *p;
+	unsigned int i;
+	bool running;
+	long left;
+	int ret;
+
+	*fail_tid = 0;
+	*fail_reason = HD_FAIL_NONE;
 	rv->t_start = ktime_get_ns();
+	spin_lock(&rv->lock);
+	rv->stopping = true;	/* from now on a woken thread parks */
+	spin_unlock(&rv->lock);
+	for (i = 0; i < rv->nr_parkers; i++) {
+		p = rv->parkers[i];
+		spin_lock(&rv->lock);
+		running = p->state == HD_PK_RUNNING;
+		spin_unlock(&rv->lock);
+		if (running)
+			hd_rv_hold(rv, p);
+	}
 
 	for (;;) {
 		ret = hd_rv_scan(rv);
 		if (ret < 0)
 			goto fail;
-		hd_rv_kick_agent(rv);
 		if (!ret && hd_rv_settled(rv))
 			break;
 		left = (long)(deadline - jiffies);
@@ -508,17 +484,17 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 	}
 	spin_lock(&rv->lock);
 	ret = rv->abort;
-	if (!ret && !rv->agent)
+	if (!ret && !rv->nr_inside && !rv->nr_fenced)
 		ret = -ESRCH;	/* every thread is exiting */
 	spin_unlock(&rv->lock);
 	if (ret)
 		goto fail;
 	/*
 	 * A fenced thread may be asleep holding the mmap_lock, which the
-	 * checker and the mapping need: wait for it as for a thread that
+	 * checker and the writer need: wait for it as for a thread that
 	 * does not park, within the same time.
 	 */
-	while (!mmap_write_trylock(mm)) {
+	while (!mmap_write_trylock(rv->mm)) {
 		if (time_after(jiffies, deadline)) {
 			*fail_reason = HD_FAIL_MM_LOCKED;
 			ret = -ETIMEDOUT;
@@ -526,56 +502,13 @@ struct hd_rv *hd_rv_stop(struct task_struct *leader, struct mm_struct *mm,
 		}
 		schedule_timeout_uninterruptible(1);
 	}
-	mmap_write_unlock(mm);
+	mmap_write_unlock(rv->mm);
 	rv->t_parked = ktime_get_ns();
-	return rv;
+	return 0;
 
 fail:
 	if (ret == -ESRCH)
 		*fail_reason = HD_FAIL_GONE;
-	hd_rv_release(rv, NULL);
-	return ERR_PTR(ret);
-}
-
-static bool hd_rv_cmd_settled(struct hd_rv *rv)
-{
-	bool settled;
-
-	spin_lock(&rv->lock);
-	settled = rv->cmd_state == HD_CMD_DONE ||
-		  (rv->cmd_state == HD_CMD_POSTED && !rv->agent);
-	spin_unlock(&rv->lock);
-	return settled;
-}
-
-/*
- * Run @fn(@arg) in the agent, a parked thread of the target, and return its
- * result, or -ESRCH when the agent was killed before it could start.
- * Uninterruptible on purpose: once the agent runs @fn the stopper must
- * learn its result to undo it, and @fn (an mmap) does not block for long.
- */
-int hd_rv_call(struct hd_rv *rv, int (*fn)(void *arg), void *arg)
-{
-	int ret;
-
-	spin_lock(&rv->lock);
-	if (rv->abort || !rv->agent) {
-		ret = rv->abort ?: -ESRCH;
-		spin_unlock(&rv->lock);
-		return ret;
-	}
-	rv->cmd_fn = fn;
-	rv->cmd_arg = arg;
-	rv->cmd_state = HD_CMD_POSTED;
-	spin_unlock(&rv->lock);
-	wake_up(&rv->agent_wq);
-
-	wait_event(rv->stopper_wq, hd_rv_cmd_settled(rv));
-
-	spin_lock(&rv->lock);
-	ret = rv->cmd_state == HD_CMD_DONE ? rv->cmd_ret : -ESRCH;
-	rv->cmd_state = HD_CMD_IDLE;
-	spin_unlock(&rv->lock);
 	return ret;
 }
 
@@ -626,10 +559,9 @@ void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing)
 	rv->released = true;
 	spin_unlock(&rv->lock);
 	wake_up_all(&rv->park_wq);
-	wake_up_all(&rv->agent_wq);
 	wait_event(rv->stopper_wq, hd_rv_all_left(rv));
 
-	if (timing) {
+	if (timing && rv->t_start) {
 		u64 now = ktime_get_ns();
 
 		timing->park_ns = rv->t_parked - rv->t_start;

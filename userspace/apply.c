@@ -23,7 +23,8 @@
 #include "reloc.h"
 
 #define STATS_FMT \
-	"park %.1f µs, check %.1f µs, map %.1f µs, write %.1f µs, release %.1f µs, attempts %u\n"
+	"pause: park %.1f µs, check %.1f µs, write %.1f µs, release %.1f µs; " \
+	"before it: map %.1f µs, check of the threads asleep %.1f µs; attempts %u\n"
 #define PAGE		4096ULL
 #define REACH		((1ULL << 31) - PAGE)
 #define GUARD		(1ULL << 20)
@@ -404,6 +405,7 @@ static void report(pid_t pid, const struct hd_apply *a, const struct plan *p,
 		json_object_object_add(o, "write_ns", json_object_new_int64(t->write_ns));
 		json_object_object_add(o, "release_ns", json_object_new_int64(t->release_ns));
 		json_object_object_add(o, "pause_ns", json_object_new_int64(t->pause_ns));
+		json_object_object_add(o, "precheck_ns", json_object_new_int64(a->precheck_ns));
 		hd_json_print(o);
 		return;
 	}
@@ -412,8 +414,9 @@ static void report(pid_t pid, const struct hd_apply *a, const struct plan *p,
 	       p->nfuncs == 1 ? "" : "s", a->nr_threads,
 	       a->nr_threads == 1 ? "" : "s", t->pause_ns / 1000.0);
 	if (stats)
-		printf(STATS_FMT, t->park_ns / 1e3, t->check_ns / 1e3, t->map_ns / 1e3,
-		       t->write_ns / 1e3, t->release_ns / 1e3, a->attempts_made);
+		printf(STATS_FMT, t->park_ns / 1e3, t->check_ns / 1e3,
+		       t->write_ns / 1e3, t->release_ns / 1e3, t->map_ns / 1e3,
+		       a->precheck_ns / 1e3, a->attempts_made);
 }
 
 int cmd_apply(int argc, char **argv)

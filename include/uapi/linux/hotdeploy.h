@@ -93,10 +93,14 @@ enum hd_fail {
 	HD_FAIL_MM_LOCKED = 11,	/* the mmap_lock stayed held for timeout_ms */
 };
 
-/* Timings of one stop of the target, in nanoseconds (CLOCK_MONOTONIC). */
+/*
+ * Timings of one stop of the target, in nanoseconds (CLOCK_MONOTONIC).
+ * pause_ns is park_ns + check_ns + write_ns + release_ns; map_ns is not
+ * part of it: the code is mapped before the stop and unmapped after it.
+ */
 struct hd_timing {
 	__u64 park_ns;		/* first stop request to every thread stopped */
-	__u64 check_ns;		/* validation and activeness check */
+	__u64 check_ns;		/* validation, and checking the threads stopped */
 	__u64 map_ns;		/* mapping (apply) or unmapping (revert) the code */
 	__u64 write_ns;		/* verifying and writing the text */
 	__u64 release_ns;	/* release to every thread running again */
@@ -104,11 +108,13 @@ struct hd_timing {
 };
 
 /*
- * HD_IOC_APPLY: stop every thread of pid's thread group at its next return
- * to user mode, check that none is executing or will return into an old
- * function, map the new code at code_addr, verify the expected bytes and
- * write the jumps, then let the threads go.  All or nothing: on any error
- * the target is left as it was.  Needs CAP_SYS_PTRACE.
+ * HD_IOC_APPLY: map the new code at code_addr; stop every thread of pid's
+ * thread group at its next return to user mode (a thread blocked in the
+ * kernel is held where it sleeps, and checked before the others are
+ * stopped); check that none is executing or will return into an old
+ * function, verify the expected bytes and write the jumps, then let the
+ * threads go.  All or nothing: on any error the code is unmapped and the
+ * target is left as it was.  Needs CAP_SYS_PTRACE.
  *
  * New writable data (the patch's new globals), when data_size is not 0, is
  * mapped private and read-write right after the code, at code_addr +
@@ -138,10 +144,13 @@ struct hd_apply {
 	struct hd_timing timing; /* out: the last stop */
 	__u64 data;		/* in: pointer to the initial data, or 0 */
 	__u64 data_size;	/* in: 0..HD_MAX_DATA_SIZE */
+	__u64 precheck_ns;	/* out: checking the threads blocked in the
+				 * kernel, before the stop, not in pause_ns */
 };
 
 #define HD_APPLY_SIZE_VER0	144
 #define HD_APPLY_SIZE_VER1	160	/* data, data_size */
+#define HD_APPLY_SIZE_VER2	168	/* precheck_ns */
 
 #define HD_IOC_APPLY		_IO(HD_IOC_MAGIC, 0x01)
 
@@ -180,10 +189,12 @@ struct hd_revert {
 	struct hd_timing timing; /* out: the last stop */
 	__u32 out_flags;	/* out: HD_REVERT_CODE_KEPT */
 	__u32 kept_tid;		/* out: a thread that may still use the code */
+	__u64 precheck_ns;	/* out: as in struct hd_apply */
 };
 
 #define HD_REVERT_SIZE_VER0	112
 #define HD_REVERT_SIZE_VER1	120	/* out_flags, kept_tid */
+#define HD_REVERT_SIZE_VER2	128	/* precheck_ns */
 
 #define HD_IOC_REVERT		_IO(HD_IOC_MAGIC, 0x02)
 
