@@ -26,6 +26,7 @@
 #include <linux/hotdeploy.h>
 
 #include "check.h"
+#include "copies.h"
 #include "map.h"
 #include "patch.h"
 #include "rendezvous.h"
@@ -193,7 +194,7 @@ static int hd_apply_validate(struct hd_apply_req *req)
  */
 static int hd_apply_check_vmas(struct mm_struct *mm, struct hd_apply_req *req)
 {
-	struct vm_area_struct *vma;
+	struct vm_area_struct *vma = NULL;
 	unsigned int i;
 	int ret = 0;
 
@@ -201,7 +202,10 @@ static int hd_apply_check_vmas(struct mm_struct *mm, struct hd_apply_req *req)
 	for (i = 0; i < req->args.nr_funcs; i++) {
 		const struct hd_func *f = &req->funcs[i];
 
-		vma = find_vma(mm, f->old_addr);
+		/* Functions of one object share a mapping: look up once. */
+		if (!vma || f->old_addr < vma->vm_start ||
+		    f->old_addr >= vma->vm_end)
+			vma = find_vma(mm, f->old_addr);
 		if (!vma || vma->vm_start > f->old_addr ||
 		    f->old_addr + f->old_size > vma->vm_end ||
 		    !(vma->vm_flags & VM_EXEC) || !vma->vm_file) {
@@ -320,7 +324,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 
 	t1 = ktime_get_ns();
 	a->timing.check_ns = t1 - t0;
-	ret = hd_text_swap(mm, patch->sites, patch->nr_funcs, false, &fail);
+	ret = hd_text_swap(mm, patch->swap, patch->sites, false, &fail);
 	a->timing.write_ns = ktime_get_ns() - t1;
 	if (ret) {
 		a->fail_reason = ret == -EILSEQ ? HD_FAIL_EXPECT : HD_FAIL_WRITE;
@@ -402,6 +406,11 @@ static struct hd_patch *hd_patch_alloc(const struct hd_apply_req *req)
 		memcpy(s->old, req->funcs[i].expect, HD_JMP_SIZE);
 		hd_jmp_encode(s->new, s->addr, s->to);
 	}
+	p->swap = hd_swap_plan(p->sites, p->nr_funcs);
+	if (!p->swap) {
+		kfree(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -409,6 +418,23 @@ static struct hd_patch *hd_patch_alloc(const struct hd_apply_req *req)
 static bool hd_retry_sleep(const struct hd_retry *r)
 {
 	return !msleep_interruptible(r->delay_ms);
+}
+
+/* Stops until one applies, or refuses for another reason than -EBUSY. */
+static int hd_apply_attempts(struct task_struct *leader, struct mm_struct *mm,
+			     struct hd_apply_req *req)
+{
+	struct hd_apply *a = &req->args;
+	int ret;
+
+	for (;;) {
+		a->attempts_made++;
+		ret = hd_apply_once(leader, mm, req);
+		if (ret != -EBUSY || a->attempts_made >= req->retry.attempts)
+			return ret;
+		if (!hd_retry_sleep(&req->retry))
+			return -ERESTARTSYS;
+	}
 }
 
 long hd_ioctl_apply(void __user *uarg)
@@ -499,20 +525,15 @@ long hd_ioctl_apply(void __user *uarg)
 			HD_FAIL_MAP;
 		goto out_unlock;
 	}
-	for (;;) {
-		a->attempts_made++;
-		ret = hd_apply_once(leader, mm, &req);
-		if (ret != -EBUSY || a->attempts_made >= req.retry.attempts)
-			break;
-		if (!hd_retry_sleep(&req.retry)) {
-			ret = -ERESTARTSYS;
-			break;
-		}
-	}
-	if (ret)
+	ret = hd_copies_prepare(mm, req.patch->sites, req.patch->nr_funcs);
+	if (!ret)
+		ret = hd_apply_attempts(leader, mm, &req);
+	if (ret) {
 		hd_code_unmap(mm, req.patch->file, req.patch->code_addr,
 			      req.patch->map_len + req.patch->data_len,
 			      req.retry.timeout_ms);
+		hd_copies_drop(mm, req.patch->sites, req.patch->nr_funcs);
+	}
 	if (!ret) {
 		req.patch->applied_ns = ktime_get_real_ns();
 		list_add_tail(&req.patch->node, &target->patches);
@@ -610,7 +631,7 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 		goto release;
 	t1 = ktime_get_ns();
 	r->timing.check_ns = t1 - t0;
-	ret = hd_text_swap(mm, patch->sites, patch->nr_funcs, true, &fail);
+	ret = hd_text_swap(mm, patch->swap, patch->sites, true, &fail);
 	r->timing.write_ns = ktime_get_ns() - t1;
 	if (ret) {
 		r->fail_reason = ret == -EILSEQ ? HD_FAIL_EXPECT : HD_FAIL_WRITE;
@@ -709,6 +730,7 @@ long hd_ioctl_revert(void __user *uarg)
 				      retry.timeout_ms);
 			r.timing.map_ns = ktime_get_ns() - t0;
 		}
+		hd_copies_drop(mm, patch->sites, patch->nr_funcs);
 		r.reverted_id = patch->id;
 		list_del(&patch->node);
 		hd_patch_free(patch);

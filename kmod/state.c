@@ -23,6 +23,7 @@ void hd_patch_free(struct hd_patch *p)
 {
 	if (p->file)
 		fput(p->file);
+	hd_swap_free(p->swap);
 	kfree(p);
 }
 

@@ -20,6 +20,7 @@ struct hd_patch {
 	struct file *file;		/* identifies the mapping on revert */
 	u64 applied_ns;			/* CLOCK_REALTIME */
 	unsigned int nr_funcs;
+	struct hd_swap *swap;		/* the sites in address order */
 	struct hd_site sites[];		/* old: bytes replaced, new: the jmp */
 };
 

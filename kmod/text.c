@@ -113,7 +113,9 @@ int hd_text_rw(struct hd_text *tx, unsigned long addr, void *buf,
  * Swapping many sites at once.  The sites are taken in address order, so
  * every text page that holds one is pinned once (runs of adjacent pages in
  * one call) however many functions it holds: a patch of a thousand
- * functions costs a handful of page lookups, not a thousand.  FOLL_PIN, as
+ * functions costs a handful of page lookups, not a thousand.  That order
+ * is worked out once per patch, by hd_swap_plan() outside the pause:
+ * under emulation sorting a thousand sites costs more than writing them.  FOLL_PIN, as
  * for any write to a page's data through another mapping; FOLL_FORCE |
  * FOLL_WRITE gives the target private copies of file pages, as
  * PTRACE_POKETEXT does.  Everything is verified before anything is written
@@ -128,7 +130,8 @@ struct hd_swap_site {
 struct hd_swap {
 	struct hd_swap_site *site;	/* in address order */
 	unsigned long *paddr;		/* distinct pages, ascending */
-	struct page **pages;
+	struct page **pages;		/* pinned during a swap */
+	unsigned int nr_sites;
 	unsigned int nr_pages;
 	unsigned int nr_pinned;
 };
@@ -192,17 +195,33 @@ static void hd_swap_add_page(struct hd_swap *sw, unsigned long addr)
 		sw->paddr[sw->nr_pages++] = addr;
 }
 
-/* Sort the sites and list the pages they touch. */
-static int hd_swap_plan(struct hd_swap *sw, const struct hd_site *s,
-			unsigned int n)
+void hd_swap_free(struct hd_swap *sw)
 {
+	if (!sw)
+		return;
+	kvfree(sw->pages);
+	kvfree(sw->paddr);
+	kvfree(sw->site);
+	kfree(sw);
+}
+
+/* Sort the sites and list the pages they touch.  NULL if out of memory. */
+struct hd_swap *hd_swap_plan(const struct hd_site *s, unsigned int n)
+{
+	struct hd_swap *sw;
 	unsigned int i;
 
+	sw = kzalloc(sizeof(*sw), GFP_KERNEL);
+	if (!sw)
+		return NULL;
+	sw->nr_sites = n;
 	sw->site = kvmalloc_array(n, sizeof(*sw->site), GFP_KERNEL);
 	sw->paddr = kvmalloc_array(2 * n, sizeof(*sw->paddr), GFP_KERNEL);
 	sw->pages = kvmalloc_array(2 * n, sizeof(*sw->pages), GFP_KERNEL);
-	if (!sw->site || !sw->paddr || !sw->pages)
-		return -ENOMEM;
+	if (!sw->site || !sw->paddr || !sw->pages) {
+		hd_swap_free(sw);
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
 		sw->site[i].addr = s[i].addr;
 		sw->site[i].index = i;
@@ -215,7 +234,7 @@ static int hd_swap_plan(struct hd_swap *sw, const struct hd_site *s,
 		if (hd_swap_crosses(sw->site[i].addr))
 			hd_swap_add_page(sw, sw->site[i].addr + HD_JMP_SIZE - 1);
 	}
-	return 0;
+	return sw;
 }
 
 /* Pin every listed page, a run of adjacent ones per call. */
@@ -255,57 +274,50 @@ static unsigned int hd_swap_unpinned(const struct hd_swap *sw, unsigned int n)
 }
 
 /*
- * Replace s[i].old by s[i].new at every site (the other way round if
- * @revert), all or nothing: every page is pinned and every site's bytes
- * verified before the first is written.  Returns 0, -EILSEQ (bytes
- * differ), -EFAULT or -ENOMEM, with *fail the index of the site concerned
- * (0 for -ENOMEM).
+ * Replace s[i].old by s[i].new at every site of @sw, made from @s (the
+ * other way round if @revert), all or nothing: every page is pinned and
+ * every site's bytes verified before the first is written.  Returns 0,
+ * -EILSEQ (bytes differ) or -EFAULT, with *fail the index of the site
+ * concerned.
  */
-int hd_text_swap(struct mm_struct *mm, const struct hd_site *s,
-		 unsigned int n, bool revert, unsigned int *fail)
+int hd_text_swap(struct mm_struct *mm, struct hd_swap *sw,
+		 const struct hd_site *s, bool revert, unsigned int *fail)
 {
-	struct hd_swap sw = { 0 };
+	unsigned int i, n = sw->nr_sites;
 	u8 cur[HD_JMP_SIZE];
-	unsigned int i;
 	int ret;
 
 	*fail = 0;
-	ret = hd_swap_plan(&sw, s, n);
-	if (ret)
-		goto out_free;
-
+	sw->nr_pinned = 0;
 	mmap_read_lock(mm);
-	ret = hd_swap_pin(&sw, mm);
+	ret = hd_swap_pin(sw, mm);
 	if (ret) {
-		*fail = hd_swap_unpinned(&sw, n);
+		*fail = hd_swap_unpinned(sw, n);
 		goto out_unpin;
 	}
 	for (i = 0; i < n; i++) {
-		const struct hd_site *site = &s[sw.site[i].index];
+		const struct hd_site *site = &s[sw->site[i].index];
 
-		hd_swap_bytes(&sw, &sw.site[i], cur, NULL);
+		hd_swap_bytes(sw, &sw->site[i], cur, NULL);
 		if (memcmp(cur, revert ? site->new : site->old, sizeof(cur))) {
-			*fail = sw.site[i].index;
+			*fail = sw->site[i].index;
 			ret = -EILSEQ;
 			goto out_unpin;
 		}
 	}
 	/* All pinned and verified: from here nothing can fail. */
 	for (i = 0; i < n; i++) {
-		const struct hd_site *site = &s[sw.site[i].index];
+		const struct hd_site *site = &s[sw->site[i].index];
 
-		hd_swap_bytes(&sw, &sw.site[i], NULL,
+		hd_swap_bytes(sw, &sw->site[i], NULL,
 			      revert ? site->old : site->new);
 	}
-	unpin_user_pages_dirty_lock(sw.pages, sw.nr_pinned, true);
-	sw.nr_pinned = 0;
+	unpin_user_pages_dirty_lock(sw->pages, sw->nr_pinned, true);
+	sw->nr_pinned = 0;
 out_unpin:
-	if (sw.nr_pinned)
-		unpin_user_pages(sw.pages, sw.nr_pinned);
+	if (sw->nr_pinned)
+		unpin_user_pages(sw->pages, sw->nr_pinned);
+	sw->nr_pinned = 0;
 	mmap_read_unlock(mm);
-out_free:
-	kvfree(sw.pages);
-	kvfree(sw.paddr);
-	kvfree(sw.site);
 	return ret;
 }

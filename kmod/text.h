@@ -38,7 +38,10 @@ void hd_text_open(struct hd_text *tx, struct mm_struct *mm, bool write);
 int hd_text_rw(struct hd_text *tx, unsigned long addr, void *buf,
 	       unsigned int len, bool write);
 void hd_text_close(struct hd_text *tx);
-int hd_text_swap(struct mm_struct *mm, const struct hd_site *s,
-		 unsigned int n, bool revert, unsigned int *fail);
+struct hd_swap;
+struct hd_swap *hd_swap_plan(const struct hd_site *s, unsigned int n);
+void hd_swap_free(struct hd_swap *sw);
+int hd_text_swap(struct mm_struct *mm, struct hd_swap *sw,
+		 const struct hd_site *s, bool revert, unsigned int *fail);
 
 #endif /* _HD_TEXT_H */

@@ -235,6 +235,35 @@ static inline int hd_maps_has(pid_t pid, const char *what)
 	return found;
 }
 
+/*
+ * kB of the mapping holding @addr that are the process's own copies
+ * (smaps' "Anonymous:"), not the file's pages; -1 if not found.
+ */
+static inline long hd_private_kb(pid_t pid, uint64_t addr)
+{
+	unsigned long long start, end;
+	char path[64], line[512];
+	long kb = -1;
+	int in = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* Only a mapping's first line starts with "START-END". */
+		if (sscanf(line, "%llx-%llx ", &start, &end) == 2) {
+			in = addr >= start && addr < end;
+			continue;
+		}
+		if (in && sscanf(line, "Anonymous: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
 /* One redirect of @fn (size @size) in the child to @new_addr. */
 static inline void hd_func_init(struct hd_func *f, const void *fn,
 				uint64_t size, uint64_t new_addr)

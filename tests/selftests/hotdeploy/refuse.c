@@ -81,6 +81,8 @@ static void unchanged(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, hd_peek(self->pid, hd_addr(hd_ret1), now, sizeof(now)));
 	EXPECT_EQ(0, memcmp(self->before, now, sizeof(now)));
 	EXPECT_EQ(0, hd_maps_has(self->pid, "hotdeploy:"));
+	/* The copies made for the write are dropped: the file's pages again. */
+	EXPECT_EQ(0, hd_private_kb(self->pid, hd_addr(hd_ret1)));
 	EXPECT_EQ(0, self->a.patch_id);
 	/* Still running: it moves on, however loaded the machine is. */
 	for (int i = 0; i < 1000 && self->l->iters == iters; i++)

@@ -95,6 +95,36 @@ TEST_F(revert, revert_restores_the_original_bytes)
 	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 0, &r));
 }
 
+/*
+ * The write gives the process its own copy of the page, as ptrace's poke
+ * does; once reverted the copy holds the file's bytes again and is
+ * dropped, so the text is shared with the page cache as before.
+ */
+TEST_F(revert, revert_shares_the_text_with_the_file_again)
+{
+	uint64_t text = hd_addr(hd_ret1);
+	struct hd_revert r;
+	uint64_t id;
+
+	HD_RETURN_IF_SKIPPED();
+
+	ASSERT_EQ(0, hd_private_kb(self->pid, text));
+	id = patch_ret(_metadata, self, self->code, 2);
+	ASSERT_NE(0, id);
+	EXPECT_LT(0, hd_private_kb(self->pid, text));
+	ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, id, &r));
+	EXPECT_EQ(0, hd_private_kb(self->pid, text));
+	expect_original(_metadata, self);
+
+	/* Again: a copy made from the file, not one left over. */
+	id = patch_ret(_metadata, self, self->code, 3);
+	ASSERT_NE(0, id);
+	EXPECT_LT(0, hd_private_kb(self->pid, text));
+	ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, id, &r));
+	EXPECT_EQ(0, hd_private_kb(self->pid, text));
+	expect_original(_metadata, self);
+}
+
 TEST_F(revert, stacked_patches_revert_last_in_first_out)
 {
 	struct hd_patch_info info[4];

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The target's private copies of the text pages that get a jump.
+ *
+ * Writing a jump into a page of a private file mapping gives the process
+ * its own copy of the page, as PTRACE_POKETEXT does.  Two things are done
+ * about these copies, both outside the pause:
+ *
+ * - Before the stop, hd_copies_prepare() makes them, so that the pause
+ *   does not include a page fault, a page allocation, a copy and a TLB
+ *   flush per page.  A copy that an earlier patch left and that holds
+ *   the file's bytes again is replaced by a fresh one: under emulation
+ *   (QEMU's TCG) every store into a page that has run costs a search of
+ *   the translations made from it, while a fresh copy has none.
+ *
+ * - After a revert, and after an apply that failed, hd_copies_drop()
+ *   drops every copy that holds the file's bytes again, so that the
+ *   process shares the page cache's page once more, as before the patch.
+ *
+ * A copy is only dropped when it equals the file's page byte for byte,
+ * seen under the mmap_lock held for writing in a mapping that is not
+ * writable, where nothing can change it: after the drop the process reads
+ * exactly what it read before.  Locked, shared, writable and userfaultfd
+ * mappings are left alone.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/userfaultfd_k.h>
+
+#include "copies.h"
+#include "text.h"
+
+static int hd_addr_cmp(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The distinct pages the sites' bytes lie in, ascending; or NULL. */
+static unsigned long *hd_copies_pages(const struct hd_site *s, unsigned int n,
+				      unsigned int *nr)
+{
+	unsigned long *pg;
+	unsigned int i, k = 0;
+
+	pg = kvmalloc_array(2 * n, sizeof(*pg), GFP_KERNEL);
+	if (!pg)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		pg[k++] = s[i].addr & PAGE_MASK;
+		pg[k++] = (s[i].addr + HD_JMP_SIZE - 1) & PAGE_MASK;
+	}
+	sort(pg, k, sizeof(*pg), hd_addr_cmp, NULL);
+	*nr = 0;
+	for (i = 0; i < k; i++)
+		if (!*nr || pg[*nr - 1] != pg[i])
+			pg[(*nr)++] = pg[i];
+	return pg;
+}
+
+/* A mapping whose private copies may be dropped. */
+static bool hd_copies_vma_ok(struct vm_area_struct *vma, unsigned long addr)
+{
+	return vma && vma->vm_start <= addr && vma->vm_file &&
+	       (vma->vm_flags & VM_EXEC) &&
+	       !(vma->vm_flags & (VM_WRITE | VM_SHARED | VM_LOCKED |
+				  VM_PFNMAP | VM_IO | VM_HUGETLB)) &&
+	       !userfaultfd_armed(vma);
+}
+
+static loff_t hd_copies_pos(struct vm_area_struct *vma, unsigned long addr)
+{
+	return ((loff_t)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+}
+
+/*
+ * Drop the private copy of the page at @addr if it holds what the file
+ * holds.  @buf is a page.  Best effort: whatever fails, the copy stays.
+ */
+static void hd_copies_drop_one(struct mm_struct *mm, unsigned long addr,
+			       void *buf)
+{
+	struct vm_area_struct *vma;
+	struct file *file;
+	struct page *page;
+	loff_t pos, at;
+	bool same;
+	ssize_t n;
+	u8 *kaddr;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, addr);
+	if (!hd_copies_vma_ok(vma, addr)) {
+		mmap_read_unlock(mm);
+		return;
+	}
+	file = get_file(vma->vm_file);
+	pos = hd_copies_pos(vma, addr);
+	mmap_read_unlock(mm);
+
+	/* Read outside the lock: the file's page may have to come from disk. */
+	at = pos;
+	n = kernel_read(file, buf, PAGE_SIZE, &at);
+	if (n < 0)
+		goto out;
+	memset(buf + n, 0, PAGE_SIZE - n);	/* past the end: zeros */
+
+	if (mmap_write_lock_killable(mm))
+		goto out;
+	vma = find_vma(mm, addr);
+	if (!hd_copies_vma_ok(vma, addr) || vma->vm_file != file ||
+	    hd_copies_pos(vma, addr) != pos)
+		goto unlock;
+	if (get_user_pages_remote(mm, addr, 1, FOLL_FORCE, &page, NULL,
+				  NULL) != 1)
+		goto unlock;
+	same = false;
+	if (PageAnon(page)) {
+		kaddr = kmap_local_page(page);
+		same = !memcmp(kaddr, buf, PAGE_SIZE);
+		kunmap_local(kaddr);
+	}
+	put_page(page);
+	if (same)
+		zap_page_range(vma, addr, PAGE_SIZE);
+unlock:
+	mmap_write_unlock(mm);
+out:
+	fput(file);
+}
+
+static int hd_copies_each(struct mm_struct *mm, const struct hd_site *s,
+			  unsigned int n, bool fresh)
+{
+	unsigned long *pg;
+	struct page *page;
+	unsigned int nr, i;
+	void *buf;
+	int ret = 0;
+
+	pg = hd_copies_pages(s, n, &nr);
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!pg || !buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nr; i++) {
+		hd_copies_drop_one(mm, pg[i], buf);
+		if (!fresh)
+			continue;
+		/* Copy-on-write now, as the write in the pause would. */
+		mmap_read_lock(mm);
+		if (get_user_pages_remote(mm, pg[i], 1,
+					  FOLL_FORCE | FOLL_WRITE, &page,
+					  NULL, NULL) == 1)
+			put_page(page);
+		mmap_read_unlock(mm);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+out:
+	kfree(buf);
+	kvfree(pg);
+	return ret;
+}
+
+/*
+ * Before the stop: a fresh private copy of every page that will get a
+ * jump.  A page that cannot be copied now is left to the write in the
+ * pause, which reports it.  0, -ENOMEM or -EINTR.
+ */
+int hd_copies_prepare(struct mm_struct *mm, const struct hd_site *s,
+		      unsigned int n)
+{
+	return hd_copies_each(mm, s, n, true);
+}
+
+/* After the threads run again: share what equals the file once more. */
+void hd_copies_drop(struct mm_struct *mm, const struct hd_site *s,
+		    unsigned int n)
+{
+	hd_copies_each(mm, s, n, false);
+}
