@@ -8,20 +8,21 @@
  *
  * - Before the stop, hd_copies_prepare() makes them, so that the pause
  *   does not include a page fault, a page allocation, a copy and a TLB
- *   flush per page.  A copy that an earlier patch left and that holds
- *   the file's bytes again is replaced by a fresh one: under emulation
- *   (QEMU's TCG) every store into a page that has run costs a search of
- *   the translations made from it, while a fresh copy has none.
+ *   flush per page.  (Under emulation, QEMU's TCG, it also matters that
+ *   the copy is new: every store into a page that has run costs a search
+ *   of the translations made from it, and a new copy has none.)
  *
  * - After a revert, and after an apply that failed, hd_copies_drop()
  *   drops every copy that holds the file's bytes again, so that the
- *   process shares the page cache's page once more, as before the patch.
+ *   process shares the page cache's page once more, as before the patch,
+ *   and the next patch starts from it.
  *
  * A copy is only dropped when it equals the file's page byte for byte,
  * seen under the mmap_lock held for writing in a mapping that is not
  * writable, where nothing can change it: after the drop the process reads
- * exactly what it read before.  Locked, shared, writable and userfaultfd
- * mappings are left alone.
+ * exactly what it read before.  The file's page was just read, so a thread
+ * running that code takes a minor fault, not a major one.  Locked, shared,
+ * writable and userfaultfd mappings are left alone.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -136,8 +137,9 @@ out:
 	fput(file);
 }
 
+/* Drop (@make false) or make the copy of every page of the sites. */
 static int hd_copies_each(struct mm_struct *mm, const struct hd_site *s,
-			  unsigned int n, bool fresh)
+			  unsigned int n, bool make)
 {
 	unsigned long *pg;
 	struct page *page;
@@ -146,15 +148,16 @@ static int hd_copies_each(struct mm_struct *mm, const struct hd_site *s,
 	int ret = 0;
 
 	pg = hd_copies_pages(s, n, &nr);
-	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!pg || !buf) {
+	buf = make ? NULL : kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!pg || (!make && !buf)) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < nr; i++) {
-		hd_copies_drop_one(mm, pg[i], buf);
-		if (!fresh)
+		if (!make) {
+			hd_copies_drop_one(mm, pg[i], buf);
 			continue;
+		}
 		/* Copy-on-write now, as the write in the pause would. */
 		mmap_read_lock(mm);
 		if (get_user_pages_remote(mm, pg[i], 1,
@@ -174,9 +177,9 @@ out:
 }
 
 /*
- * Before the stop: a fresh private copy of every page that will get a
- * jump.  A page that cannot be copied now is left to the write in the
- * pause, which reports it.  0, -ENOMEM or -EINTR.
+ * Before the stop: a private copy of every page that will get a jump,
+ * unless it has one already.  A page that cannot be copied now is left to
+ * the write in the pause, which reports it.  0, -ENOMEM or -EINTR.
  */
 int hd_copies_prepare(struct mm_struct *mm, const struct hd_site *s,
 		      unsigned int n)
