@@ -15,6 +15,8 @@
 #include <linux/kthread.h>
 #include <linux/mman.h>
 #include <linux/mmap_lock.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -84,9 +86,12 @@ err_file:
  * (kthread_use_mm()), before the stop and after it, so that neither is
  * part of the pause: nothing leads into a new mapping until the jumps are
  * written, and a revert unmaps only code that no thread can reach any
- * more.  One worker serves every request, one at a time.
+ * more.  One worker serves every request, one at a time, on the CPUs the
+ * caller may run on: where the operator runs hdctl, not on the target's
+ * CPUs, whose threads it would preempt.
  */
 static struct kthread_worker *hd_map_worker;
+static DEFINE_MUTEX(hd_map_lock);	/* the worker's affinity, per request */
 
 struct hd_map_cmd {
 	struct kthread_work work;
@@ -135,8 +140,12 @@ static int hd_map_run(struct hd_map_cmd *c, unsigned int timeout_ms)
 {
 	c->deadline = jiffies + msecs_to_jiffies(timeout_ms);
 	kthread_init_work(&c->work, hd_map_work);
+	mutex_lock(&hd_map_lock);
+	/* Best effort: if it fails the worker runs where it may. */
+	set_cpus_allowed_ptr(hd_map_worker->task, current->cpus_ptr);
 	kthread_queue_work(hd_map_worker, &c->work);
 	kthread_flush_work(&c->work);
+	mutex_unlock(&hd_map_lock);
 	return c->ret;
 }
 
