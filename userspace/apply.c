@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hdctl.h"
@@ -381,8 +382,17 @@ out:
 	return ret;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* @req: CLOCK_MONOTONIC when the request went to the module and came back. */
 static void report(pid_t pid, const struct hd_apply *a, const struct plan *p,
-		   int stats)
+		   int stats, const uint64_t req[2])
 {
 	const struct hd_timing *t = &a->timing;
 
@@ -406,6 +416,8 @@ static void report(pid_t pid, const struct hd_apply *a, const struct plan *p,
 		json_object_object_add(o, "release_ns", json_object_new_int64(t->release_ns));
 		json_object_object_add(o, "pause_ns", json_object_new_int64(t->pause_ns));
 		json_object_object_add(o, "precheck_ns", json_object_new_int64(a->precheck_ns));
+		json_object_object_add(o, "request_start_ns", json_object_new_int64(req[0]));
+		json_object_object_add(o, "request_end_ns", json_object_new_int64(req[1]));
 		hd_json_print(o);
 		return;
 	}
@@ -434,6 +446,7 @@ int cmd_apply(int argc, char **argv)
 	};
 	const char *save_dir = NULL;
 	struct hd_apply a = { 0 };
+	uint64_t req[2];
 	struct plan p = { 0 };
 	struct hd_proc proc;
 	struct hdp_file f;
@@ -529,7 +542,9 @@ int cmd_apply(int argc, char **argv)
 		a.data = (uintptr_t)(p.image + p.data_off);
 		a.data_size = p.size - p.data_off;
 	}
+	req[0] = monotonic_ns();
 	err = hd_kernel_apply(fd, &a);
+	req[1] = monotonic_ns();
 	if (err == -E2BIG && a.data_size) {
 		hd_err("apply: the loaded hotdeploy.ko cannot map a patch's new data (it predates ABI feature 'data'); load this version's module");
 		goto out_fd;
@@ -549,7 +564,7 @@ int cmd_apply(int argc, char **argv)
 		hd_err("%s", msg);
 		goto out_fd;
 	}
-	report(pid, &a, &p, stats);
+	report(pid, &a, &p, stats, req);
 	ret = HD_EXIT_OK;
 out_fd:
 	close(fd);
