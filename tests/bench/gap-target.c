@@ -10,11 +10,18 @@
  *
  * SPINNERS threads call bench_fn() in a tight loop; SLEEPERS threads call
  * it then sleep SLEEP_US (default 2000) per iteration, so a target with
- * many threads need not oversubscribe the CPUs.  Commands on stdin, one
+ * many threads need not oversubscribe the CPUs.  The sleepers' wake-ups
+ * are spread over SLEEP_US, as those of independent threads would be:
+ * started in step, 63 sleepers waking at once on one emulated CPU keep
+ * the spinner off it for milliseconds, with nothing applied.  Commands on stdin, one
  * per line, answered on stdout:
  *   reset   forget the gaps seen so far          -> "ok"
  *   gap     the largest gap since reset, in µs   -> "gap MAX_US SPIN_US SLEEP_US"
  *           (worst over all threads, over spinners, over sleepers)
+ *   gapin T0 T1  the same over the gaps of at least GAP_EVENT_NS that
+ *           overlap [T0, T1] (CLOCK_MONOTONIC ns): the pause that a
+ *           patcher active from T0 to T1 made, not the host's hiccups
+ *           before or after it                 -> "gapin MAX_US SPIN_US SLEEP_US"
  *   calls   bench_fn() calls so far              -> "calls N"
  *   probe   bench_probe(12345), which calls every generated function, so
  *           it tells which version of each runs -> "probe VALUE"
@@ -37,12 +44,22 @@
 #include "bench-target.h"
 
 #define MAX_THREADS	4096
+#define GAP_EVENTS	512		/* per thread, the most recent */
+#define GAP_EVENT_NS	100000ULL	/* gaps worth remembering */
+
+struct gap_event {
+	_Atomic uint64_t end_ns;
+	_Atomic uint64_t len_ns;
+};
 
 struct worker {
 	_Atomic uint64_t max_gap_ns;
 	_Atomic uint64_t reset_gen;
+	_Atomic uint64_t nr_events;	/* written; the ring keeps the last */
+	struct gap_event ev[GAP_EVENTS];
 	pthread_t tid;
 	int sleeper;
+	long phase_ns;		/* a sleeper's offset into the nap */
 } __attribute__((aligned(64)));
 
 static struct worker workers[MAX_THREADS];
@@ -63,6 +80,15 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* Sleepers start their loop at their own offset into the nap. */
+static void stagger(const struct worker *w)
+{
+	struct timespec off = { 0, w->phase_ns };
+
+	if (w->sleeper && w->phase_ns)
+		nanosleep(&off, NULL);
+}
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
@@ -73,6 +99,7 @@ static void *work(void *arg)
 	/* A sleeper's iteration is meant to take the nap; count the rest. */
 	expect = w->sleeper ? nap.tv_nsec : 0;
 	atomic_fetch_add(&running, 1);
+	stagger(w);
 	last = now_ns();
 	for (;;) {
 		if (!atomic_load_explicit(&active, memory_order_relaxed)) {
@@ -80,6 +107,7 @@ static void *work(void *arg)
 			while (!atomic_load(&active))
 				pthread_cond_wait(&idle_cond, &idle_lock);
 			pthread_mutex_unlock(&idle_lock);
+			stagger(w);		/* woken together: spread again */
 			last = now_ns();	/* idle time is no gap */
 		}
 		x = bench_fn(x);
@@ -97,6 +125,16 @@ static void *work(void *arg)
 		}
 		if (gap > atomic_load_explicit(&w->max_gap_ns, memory_order_relaxed))
 			atomic_store_explicit(&w->max_gap_ns, gap, memory_order_relaxed);
+		if (gap >= GAP_EVENT_NS) {
+			uint64_t n = atomic_load_explicit(&w->nr_events,
+							  memory_order_relaxed);
+			struct gap_event *e = &w->ev[n % GAP_EVENTS];
+
+			atomic_store_explicit(&e->end_ns, t, memory_order_relaxed);
+			atomic_store_explicit(&e->len_ns, gap, memory_order_relaxed);
+			atomic_store_explicit(&w->nr_events, n + 1,
+					      memory_order_release);
+		}
 	}
 	return NULL;
 }
@@ -114,6 +152,40 @@ static void report(void)
 			spin = g;
 	}
 	printf("gap %lu %lu %lu\n", (unsigned long)((spin > slp ? spin : slp) / 1000),
+	       (unsigned long)(spin / 1000), (unsigned long)(slp / 1000));
+}
+
+/* The largest remembered gap of @w overlapping [t0, t1]. */
+static uint64_t worker_gap_in(struct worker *w, uint64_t t0, uint64_t t1)
+{
+	uint64_t n = atomic_load_explicit(&w->nr_events, memory_order_acquire);
+	uint64_t i, first = n > GAP_EVENTS ? n - GAP_EVENTS : 0, max = 0;
+
+	for (i = first; i < n; i++) {
+		uint64_t end = atomic_load(&w->ev[i % GAP_EVENTS].end_ns);
+		uint64_t len = atomic_load(&w->ev[i % GAP_EVENTS].len_ns);
+
+		/* The gap is [end - len, end], give or take the nap. */
+		if (end >= t0 && end - len <= t1 && len > max)
+			max = len;
+	}
+	return max;
+}
+
+static void report_in(uint64_t t0, uint64_t t1)
+{
+	uint64_t spin = 0, slp = 0, g;
+	int i;
+
+	for (i = 0; i < nworkers; i++) {
+		g = worker_gap_in(&workers[i], t0, t1);
+		if (workers[i].sleeper && g > slp)
+			slp = g;
+		if (!workers[i].sleeper && g > spin)
+			spin = g;
+	}
+	printf("gapin %lu %lu %lu\n",
+	       (unsigned long)((spin > slp ? spin : slp) / 1000),
 	       (unsigned long)(spin / 1000), (unsigned long)(slp / 1000));
 }
 
@@ -174,6 +246,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 0; i < nworkers; i++) {
 		workers[i].sleeper = i >= spinners;
+		if (workers[i].sleeper)
+			workers[i].phase_ns = sleep_us * 1000L * (i - spinners) /
+					      sleepers;
 		if (pthread_create(&workers[i].tid, NULL, work, &workers[i])) {
 			fputs("gap-target: pthread_create failed\n", stderr);
 			return 1;
@@ -186,6 +261,11 @@ int main(int argc, char **argv)
 		if (!strncmp(line, "reset", 5)) {
 			reset();
 			puts("ok");
+		} else if (!strncmp(line, "gapin ", 6)) {
+			unsigned long long t0 = 0, t1 = 0;
+
+			sscanf(line + 6, "%llu %llu", &t0, &t1);
+			report_in(t0, t1);
 		} else if (!strncmp(line, "gap", 3)) {
 			report();
 		} else if (!strncmp(line, "calls", 5)) {

@@ -19,8 +19,12 @@
  * 5. PTRACE_DETACH every thread.
  * Revert (--revert) stops the threads the same way, refuses if one is
  *    executing the patch's code, puts the old bytes back where the jumps
- *    are and unmaps the code with an injected munmap.
- * With --stats, prints the time of each phase and the total in µs.
+ *    are, unmaps the code with an injected munmap and, as the module does,
+ *    drops each page's private copy that holds the file's bytes again
+ *    (injected madvise(MADV_DONTNEED)): both patchers leave the pages as
+ *    they found them, so neither inherits the other's copies.
+ * With --stats, prints the time of each phase and the total in µs, and
+ * the CLOCK_MONOTONIC times of the first seize and the last detach.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -42,7 +46,7 @@
 #include <unistd.h>
 
 #define STATS_FMT \
-	"threads %d seize_us %.0f check_us %.0f map_us %.0f write_us %.0f release_us %.0f total_us %.0f\n"
+	"threads %d seize_us %.0f check_us %.0f map_us %.0f write_us %.0f release_us %.0f total_us %.0f start_us %.0f end_us %.0f\n"
 #define MAX_THREADS	65536
 #define MAX_JUMPS	4096
 #define JMP_SIZE	5
@@ -178,6 +182,99 @@ static long inject(pid_t tid, uint64_t insn, long nr, long a1, long a2,
 	    ptrace(PTRACE_SETREGS, tid, 0, &saved))
 		return -errno;
 	return regs.rax;
+}
+
+/*
+ * The file and offset behind the mapping holding @addr, from
+ * /proc/PID/maps; 0 if it is not a private file mapping without write.
+ */
+static int mapping_of(uint64_t addr, char *path, size_t len, uint64_t *off)
+{
+	unsigned long long lo, hi, pgoff;
+	char line[4096], perms[8], file[4096];
+	int found = 0;
+	FILE *f;
+
+	snprintf(line, sizeof(line), "/proc/%d/maps", pid);
+	f = fopen(line, "r");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		file[0] = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %4095s", &lo, &hi,
+			   perms, &pgoff, file) < 4 || addr < lo || addr >= hi)
+			continue;
+		if (file[0] == '/' && perms[1] == '-' && perms[3] == 'p') {
+			snprintf(path, len, "%s", file);
+			*off = pgoff + (addr - lo);
+			found = 1;
+		}
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Whether the page at @addr is the process's own (anonymous) copy. */
+static int private_copy(uint64_t addr)
+{
+	char path[64];
+	uint64_t ent;
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ok = pread(fd, &ent, sizeof(ent), (addr / 4096) * sizeof(ent)) ==
+	     sizeof(ent);
+	close(fd);
+	/* Present (bit 63) and not a file page (bit 61). */
+	return ok && (ent >> 63 & 1) && !(ent >> 61 & 1);
+}
+
+/*
+ * After a revert: drop the copy of every page the jumps were written into
+ * if it holds the file's bytes again (madvise(MADV_DONTNEED), injected), so
+ * that the process shares the page cache's page again, as the module does.
+ */
+static void drop_copies(uint64_t insn)
+{
+	static unsigned char want[4096], have[4096];
+	uint64_t done[MAX_JUMPS], page, off;
+	int i, k, ndone = 0, fd;
+	struct iovec local, remote;
+	char path[4096];
+	ssize_t n;
+
+	for (i = 0; i < njumps; i++) {
+		page = jumps[i].old & ~4095ULL;
+		for (k = 0; k < ndone && done[k] != page; k++)
+			;
+		if (k < ndone)
+			continue;
+		done[ndone++] = page;
+		if (!mapping_of(page, path, sizeof(path), &off) ||
+		    !private_copy(page))
+			continue;
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		n = pread(fd, want, sizeof(want), off);
+		close(fd);
+		if (n < 0)
+			continue;
+		memset(want + n, 0, sizeof(want) - n);
+		local.iov_base = have;
+		local.iov_len = sizeof(have);
+		remote.iov_base = (void *)page;
+		remote.iov_len = sizeof(have);
+		if (process_vm_readv(pid, &local, 1, &remote, 1, 0) !=
+		    sizeof(have) || memcmp(want, have, sizeof(have)))
+			continue;
+		inject(tids[0], insn, SYS_madvise, page, 4096, MADV_DONTNEED,
+		       0, 0, 0);
+	}
 }
 
 static void encode_jump(const struct jump *j, unsigned char insn[JMP_SIZE])
@@ -423,6 +520,7 @@ int main(int argc, char **argv)
 		if (res)
 			fprintf(stderr, "ptrace-patch: munmap in the target: %ld\n",
 				res);
+		drop_copies(insn);
 		t_write = now_us();
 	} else {
 		if (map_code(insn, code))
@@ -450,6 +548,6 @@ detach:
 		printf(STATS_FMT, ntids, t_seize - t0, t_check - t_seize,
 		       revert ? t_write - t_map : t_map - t_check,
 		       revert ? t_map - t_check : t_write - t_map,
-		       t_end - t_write, t_end - t0);
+		       t_end - t_write, t_end - t0, t0, t_end);
 	return ret;
 }
