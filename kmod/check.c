@@ -9,8 +9,8 @@
  * or unrelated word can only make us refuse, never accept wrongly.  Its
  * cost is bounded by HD_STACK_SCAN_MAX per thread; a deeper stack is
  * refused rather than half-checked.  The mmap_lock is held for reading
- * over the whole scan, which is fine: every thread of the target is parked
- * outside of it.
+ * over one thread's scan at a time: before the pause the other threads
+ * run, and one that maps or unmaps memory waits for it.
  */
 #include <linux/mm.h>
 #include <linux/sched/task_stack.h>
@@ -139,7 +139,6 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
-		hd_text_open(&tx, rv->mm, false);
 	}
 	for (i = 0; i < rv->nr_parkers; i++) {
 		struct hd_parker *p = rv->parkers[i];
@@ -181,7 +180,9 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 			break;
 		}
 		if (scan_stack) {
+			hd_text_open(&tx, rv->mm, false);
 			ret = hd_check_stack(&tx, sp, r, n, buf, busy);
+			hd_text_close(&tx);
 			if (ret)
 				break;
 		}
@@ -193,8 +194,6 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 	}
 	if (!ret)
 		busy->tid = 0;
-	if (scan_stack)
-		hd_text_close(&tx);
 	kfree(buf);
 	return ret;
 }
