@@ -36,6 +36,8 @@
 
 #include <linux/jiffies.h>
 #include <linux/mmap_lock.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/stat.h>
 #include <linux/module.h>
 #include <linux/sched/task_stack.h>
 #include <linux/sched/signal.h>
@@ -76,6 +78,29 @@ static void hd_rv_put(struct hd_rv *rv)
 		hd_rv_free(rv);
 }
 
+/*
+ * Waits in a stop are short (a pause lasts a millisecond or less, even
+ * under emulation), and a CPU that went idle meanwhile takes about as long
+ * again to come back: up to milliseconds under emulation, tens of
+ * microseconds from a deep idle state on hardware.  So a waiter spins for
+ * up to HD_SPIN_NS first, as KVM polls a halted vCPU, and only while
+ * nothing else is runnable on its CPU: a thread that still has to park
+ * there, or anything else, gets the CPU at once.  @cond is a lockless
+ * peek; the caller then waits, or rechecks, under the lock.
+ */
+#define HD_SPIN_NS	(2 * NSEC_PER_MSEC)
+
+#define hd_spin_until(cond)						\
+({									\
+	u64 __end = local_clock() + HD_SPIN_NS;				\
+	bool __met;							\
+									\
+	while (!(__met = (cond)) && !need_resched() &&			\
+	       single_task_running() && local_clock() < __end)		\
+		cpu_relax();						\
+	__met;								\
+})
+
 static bool hd_rv_is_released(struct hd_rv *rv)
 {
 	bool released;
@@ -88,6 +113,8 @@ static bool hd_rv_is_released(struct hd_rv *rv)
 
 static void hd_park_wait(struct hd_rv *rv)
 {
+	hd_spin_until(READ_ONCE(rv->released) ||
+		      fatal_signal_pending(current));
 	if (wait_event_killable(rv->park_wq, hd_rv_is_released(rv))) {
 		/*
 		 * Fatal signal: the group is dying or another thread exec's.
@@ -456,6 +483,8 @@ int hd_rv_stop(struct hd_rv *rv, unsigned int timeout_ms, pid_t *fail_tid,
 			goto fail;
 		if (!ret && hd_rv_settled(rv))
 			break;
+		hd_spin_until(!READ_ONCE(rv->nr_pending) ||
+			      READ_ONCE(rv->abort) || signal_pending(current));
 		left = (long)(deadline - jiffies);
 		if (left <= 0)
 			left = 0;
@@ -559,6 +588,7 @@ void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing)
 	rv->released = true;
 	spin_unlock(&rv->lock);
 	wake_up_all(&rv->park_wq);
+	hd_spin_until(!READ_ONCE(rv->nr_inside));
 	wait_event(rv->stopper_wq, hd_rv_all_left(rv));
 
 	if (timing && rv->t_start) {
