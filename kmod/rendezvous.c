@@ -344,9 +344,9 @@ static int hd_rv_queue(struct hd_rv *rv, struct task_struct *t)
 }
 
 /*
- * Hold every thread not seen yet (see hd_rv_hold()).  Returns how many were new,
- * or -errno.  Threads that are already dead or are io_uring workers never
- * return to user mode, so they need no parking.
+ * Hold every thread not seen yet (see hd_rv_hold()).  Returns how many
+ * were new, or -errno.  Threads that are already dead or are io_uring
+ * workers never return to user mode, so they need no parking.
  */
 static int hd_rv_scan(struct hd_rv *rv)
 {

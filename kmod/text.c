@@ -115,11 +115,12 @@ int hd_text_rw(struct hd_text *tx, unsigned long addr, void *buf,
  * one call) however many functions it holds: a patch of a thousand
  * functions costs a handful of page lookups, not a thousand.  That order
  * is worked out once per patch, by hd_swap_plan() outside the pause:
- * under emulation sorting a thousand sites costs more than writing them.  FOLL_PIN, as
- * for any write to a page's data through another mapping; FOLL_FORCE |
- * FOLL_WRITE gives the target private copies of file pages, as
- * PTRACE_POKETEXT does.  Everything is verified before anything is written
- * and nothing can fail once writing starts, so there is nothing to undo.
+ * under emulation sorting a thousand sites costs more than writing them.
+ * FOLL_PIN, as for any write to a page's data through another mapping;
+ * FOLL_FORCE | FOLL_WRITE gives the target private copies of file pages,
+ * as PTRACE_POKETEXT does (copies.c makes them before the stop).
+ * Everything is verified before anything is written and nothing can fail
+ * once writing starts, so there is nothing to undo.
  */
 struct hd_swap_site {
 	unsigned long addr;

@@ -95,8 +95,8 @@ enum hd_fail {
 
 /*
  * Timings of one stop of the target, in nanoseconds (CLOCK_MONOTONIC).
- * pause_ns is park_ns + check_ns + write_ns + release_ns; map_ns is not
- * part of it: the code is mapped before the stop and unmapped after it.
+ * pause_ns is about park_ns + check_ns + write_ns + release_ns; map_ns is
+ * not part of it: the code is mapped before the stop and unmapped after.
  */
 struct hd_timing {
 	__u64 park_ns;		/* first stop request to every thread stopped */
