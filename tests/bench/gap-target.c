@@ -262,10 +262,12 @@ int main(int argc, char **argv)
 			reset();
 			puts("ok");
 		} else if (!strncmp(line, "gapin ", 6)) {
-			unsigned long long t0 = 0, t1 = 0;
+			unsigned long long t0, t1;
 
-			sscanf(line + 6, "%llu %llu", &t0, &t1);
-			report_in(t0, t1);
+			if (sscanf(line + 6, "%llu %llu", &t0, &t1) == 2)
+				report_in(t0, t1);
+			else
+				puts("gapin ? ? ?");
 		} else if (!strncmp(line, "gap", 3)) {
 			report();
 		} else if (!strncmp(line, "calls", 5)) {

@@ -144,8 +144,9 @@ struct hd_apply {
 	struct hd_timing timing; /* out: the last stop */
 	__u64 data;		/* in: pointer to the initial data, or 0 */
 	__u64 data_size;	/* in: 0..HD_MAX_DATA_SIZE */
-	__u64 precheck_ns;	/* out: checking the threads blocked in the
-				 * kernel, before the stop, not in pause_ns */
+	__u64 precheck_ns;	/* out: the sleeping threads' check, before
+				 * the stop: not in pause_ns
+				 */
 };
 
 #define HD_APPLY_SIZE_VER0	144
