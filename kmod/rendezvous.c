@@ -38,6 +38,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/stat.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/sched/task_stack.h>
 #include <linux/sched/signal.h>
@@ -444,6 +445,38 @@ struct hd_rv *hd_rv_begin(struct task_struct *leader, struct mm_struct *mm)
 }
 
 /*
+ * Threads that are runnable but wait for a CPU cannot be fenced (that
+ * needs the run queue's lock), and each must get a CPU to park and then
+ * again to leave: a stop that begins in a burst of wake-ups pays for all
+ * of them in turn.  So wait, up to HD_QUIET_NS, for a moment when no
+ * known thread waits for a CPU.  A heuristic: nothing depends on it.
+ */
+#define HD_QUIET_NS	(5 * NSEC_PER_MSEC)
+
+static bool hd_rv_crowded(struct hd_rv *rv)
+{
+	unsigned int i;
+
+	for (i = 0; i < rv->nr_parkers; i++) {
+		struct task_struct *t = rv->parkers[i]->task;
+
+		if (READ_ONCE(t->__state) == TASK_RUNNING &&
+		    !READ_ONCE(t->on_cpu))
+			return true;
+	}
+	return false;
+}
+
+static void hd_rv_wait_quiet(struct hd_rv *rv)
+{
+	u64 end = local_clock() + HD_QUIET_NS;
+
+	while (hd_rv_crowded(rv) && local_clock() < end &&
+	       !signal_pending(current))
+		usleep_range(50, 100);
+}
+
+/*
  * Park or fence every thread not fenced yet.  Rescans after each round, so
  * that threads cloned meanwhile are caught: once every known thread is
  * parked or fenced none can be inside clone() (a thread in clone is never
@@ -464,6 +497,7 @@ int hd_rv_stop(struct hd_rv *rv, unsigned int timeout_ms, pid_t *fail_tid,
 
 	*fail_tid = 0;
 	*fail_reason = HD_FAIL_NONE;
+	hd_rv_wait_quiet(rv);
 	rv->t_start = ktime_get_ns();
 	spin_lock(&rv->lock);
 	rv->stopping = true;	/* from now on a woken thread parks */
