@@ -121,6 +121,9 @@ TEST_F_TIMEOUT(refuse, thread_spinning_inside_function_is_ebusy, 60)
 	EXPECT_NE(0U, self->a.fail_tid);
 	EXPECT_NE((__u32)self->pid, self->a.fail_tid);
 	EXPECT_EQ(3U, self->a.attempts_made);
+	/* A running thread is only seen in the pause. */
+	EXPECT_LT(0U, self->a.timing.pause_ns);
+	EXPECT_LT(0U, self->a.nr_threads);
 	unchanged(_metadata, self);
 
 	/* --force skips the stack scan, never the IP check. */
@@ -143,6 +146,13 @@ TEST_F_TIMEOUT(refuse, return_address_on_stack_is_ebusy_unless_forced, 60)
 	EXPECT_EQ(HD_FAIL_STACK, self->a.fail_reason);
 	EXPECT_EQ(0U, self->a.fail_func);
 	EXPECT_NE((__u32)self->pid, self->a.fail_tid);
+	/*
+	 * The thread is asleep: it is checked before the pause, so the
+	 * refusal stopped no thread at all.
+	 */
+	EXPECT_EQ(0U, self->a.timing.pause_ns);
+	EXPECT_EQ(0U, self->a.nr_threads);
+	EXPECT_LT(0U, self->a.precheck_ns);
 	unchanged(_metadata, self);
 
 	memset(&self->a.patch_id, 0,
