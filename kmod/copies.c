@@ -1,21 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The target's private copies of the text pages that get a jump.
+ * Dropping the target's private copies of the text pages that got a jump.
  *
  * Writing a jump into a page of a private file mapping gives the process
- * its own copy of the page, as PTRACE_POKETEXT does.  Two things are done
- * about these copies, both outside the pause:
- *
- * - Before the stop, hd_copies_prepare() makes them, so that the pause
- *   does not include a page fault, a page allocation, a copy and a TLB
- *   flush per page.  (Under emulation, QEMU's TCG, it also matters that
- *   the copy is new: every store into a page that has run costs a search
- *   of the translations made from it, and a new copy has none.)
- *
- * - After a revert, and after an apply that failed, hd_copies_drop()
- *   drops every copy that holds the file's bytes again, so that the
- *   process shares the page cache's page once more, as before the patch,
- *   and the next patch starts from it.
+ * its own copy of the page, as PTRACE_POKETEXT does (made before the stop,
+ * by hd_swap_prefault()).  After a revert, and after an apply that failed,
+ * hd_copies_drop() drops every copy that holds the file's bytes again, so
+ * that the process shares the page cache's page once more, as before the
+ * patch, and the next patch starts from it.  (Under emulation, QEMU's TCG,
+ * that matters: every store into a page that has run costs a search of the
+ * translations made from it, and a new copy has none.)
  *
  * A copy is only dropped when it equals the file's page byte for byte,
  * seen under the mmap_lock held for writing in a mapping that is not
@@ -30,41 +24,10 @@
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/userfaultfd_k.h>
 
 #include "copies.h"
 #include "text.h"
-
-static int hd_addr_cmp(const void *a, const void *b)
-{
-	unsigned long x = *(const unsigned long *)a;
-	unsigned long y = *(const unsigned long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The distinct pages the sites' bytes lie in, ascending; or NULL. */
-static unsigned long *hd_copies_pages(const struct hd_site *s, unsigned int n,
-				      unsigned int *nr)
-{
-	unsigned long *pg;
-	unsigned int i, k = 0;
-
-	pg = kvmalloc_array(2 * n, sizeof(*pg), GFP_KERNEL);
-	if (!pg)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		pg[k++] = s[i].addr & PAGE_MASK;
-		pg[k++] = (s[i].addr + HD_JMP_SIZE - 1) & PAGE_MASK;
-	}
-	sort(pg, k, sizeof(*pg), hd_addr_cmp, NULL);
-	*nr = 0;
-	for (i = 0; i < k; i++)
-		if (!*nr || pg[*nr - 1] != pg[i])
-			pg[(*nr)++] = pg[i];
-	return pg;
-}
 
 /* A mapping whose private copies may be dropped. */
 static bool hd_copies_vma_ok(struct vm_area_struct *vma, unsigned long addr)
@@ -137,59 +100,18 @@ out:
 	fput(file);
 }
 
-/* Drop (@make false) or make the copy of every page of the sites. */
-static int hd_copies_each(struct mm_struct *mm, const struct hd_site *s,
-			  unsigned int n, bool make)
+/* After the threads run again: share what equals the file once more. */
+void hd_copies_drop(struct mm_struct *mm, const struct hd_swap *sw)
 {
-	unsigned long *pg;
-	struct page *page;
+	const unsigned long *pg;
 	unsigned int nr, i;
 	void *buf;
-	int ret = 0;
 
-	pg = hd_copies_pages(s, n, &nr);
-	buf = make ? NULL : kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!pg || (!make && !buf)) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < nr; i++) {
-		if (!make) {
-			hd_copies_drop_one(mm, pg[i], buf);
-			continue;
-		}
-		/* Copy-on-write now, as the write in the pause would. */
-		mmap_read_lock(mm);
-		if (get_user_pages_remote(mm, pg[i], 1,
-					  FOLL_FORCE | FOLL_WRITE, &page,
-					  NULL, NULL) == 1)
-			put_page(page);
-		mmap_read_unlock(mm);
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-	}
-out:
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return;		/* the copies stay, as they are */
+	pg = hd_swap_pages(sw, &nr);
+	for (i = 0; i < nr; i++)
+		hd_copies_drop_one(mm, pg[i], buf);
 	kfree(buf);
-	kvfree(pg);
-	return ret;
-}
-
-/*
- * Before the stop: a private copy of every page that will get a jump,
- * unless it has one already.  A page that cannot be copied now is left to
- * the write in the pause, which reports it.  0, -ENOMEM or -EINTR.
- */
-int hd_copies_prepare(struct mm_struct *mm, const struct hd_site *s,
-		      unsigned int n)
-{
-	return hd_copies_each(mm, s, n, true);
-}
-
-/* After the threads run again: share what equals the file once more. */
-void hd_copies_drop(struct mm_struct *mm, const struct hd_site *s,
-		    unsigned int n)
-{
-	hd_copies_each(mm, s, n, false);
 }

@@ -4,11 +4,8 @@
 
 #include <linux/mm_types.h>
 
-struct hd_site;
+struct hd_swap;
 
-int hd_copies_prepare(struct mm_struct *mm, const struct hd_site *s,
-		      unsigned int n);
-void hd_copies_drop(struct mm_struct *mm, const struct hd_site *s,
-		    unsigned int n);
+void hd_copies_drop(struct mm_struct *mm, const struct hd_swap *sw);
 
 #endif /* _HD_COPIES_H */

@@ -13,16 +13,17 @@
  */
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/mmap_lock.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
-#include <linux/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "map.h"
+#include "rendezvous.h"
 
 /* Copy @size bytes from the caller into @file at *@pos, a page at a time. */
 static int hd_file_fill(struct file *file, void *buf, const void __user *src,
@@ -105,28 +106,15 @@ struct hd_map_cmd {
 	int ret;
 };
 
-/*
- * vm_mmap() and vm_munmap() wait for the mmap_lock, and in a kernel thread
- * nothing can interrupt them: a thread of the target asleep with the lock
- * held would hang the caller.  So wait for it to be free first, within
- * the caller's timeout, as the stop does.
- */
-static bool hd_map_wait_mm(struct hd_map_cmd *c)
-{
-	while (!mmap_write_trylock(c->mm)) {
-		if (time_after(jiffies, c->deadline))
-			return false;
-		schedule_timeout_uninterruptible(1);
-	}
-	mmap_write_unlock(c->mm);
-	return true;
-}
-
 static void hd_map_work(struct kthread_work *work)
 {
 	struct hd_map_cmd *c = container_of(work, struct hd_map_cmd, work);
 
-	if (!hd_map_wait_mm(c)) {
+	/*
+	 * In a kernel thread nothing can interrupt vm_mmap()'s wait for the
+	 * mmap_lock: wait for it to be free first, within the caller's time.
+	 */
+	if (!hd_mm_wait_free(c->mm, c->deadline)) {
 		c->ret = -ETIMEDOUT;
 		return;
 	}

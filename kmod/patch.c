@@ -525,14 +525,13 @@ long hd_ioctl_apply(void __user *uarg)
 			HD_FAIL_MAP;
 		goto out_unlock;
 	}
-	ret = hd_copies_prepare(mm, req.patch->sites, req.patch->nr_funcs);
-	if (!ret)
-		ret = hd_apply_attempts(leader, mm, &req);
+	hd_swap_prefault(mm, req.patch->swap);
+	ret = hd_apply_attempts(leader, mm, &req);
 	if (ret) {
 		hd_code_unmap(mm, req.patch->file, req.patch->code_addr,
 			      req.patch->map_len + req.patch->data_len,
 			      req.retry.timeout_ms);
-		hd_copies_drop(mm, req.patch->sites, req.patch->nr_funcs);
+		hd_copies_drop(mm, req.patch->swap);
 	}
 	if (!ret) {
 		req.patch->applied_ns = ktime_get_real_ns();
@@ -730,7 +729,7 @@ long hd_ioctl_revert(void __user *uarg)
 				      retry.timeout_ms);
 			r.timing.map_ns = ktime_get_ns() - t0;
 		}
-		hd_copies_drop(mm, patch->sites, patch->nr_funcs);
+		hd_copies_drop(mm, patch->swap);
 		r.reverted_id = patch->id;
 		list_del(&patch->node);
 		hd_patch_free(patch);

@@ -34,15 +34,15 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/mmap_lock.h>
-#include <linux/sched/clock.h>
-#include <linux/sched/stat.h>
-#include <linux/delay.h>
 #include <linux/module.h>
-#include <linux/sched/task_stack.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
@@ -445,6 +445,23 @@ struct hd_rv *hd_rv_begin(struct task_struct *leader, struct mm_struct *mm)
 }
 
 /*
+ * Wait until @deadline (jiffies) for nobody to hold @mm's mmap_lock.  A
+ * thread of the target may sleep holding it, and whoever takes it next
+ * (the checker, the writer, vm_mmap() in a kernel thread) would wait
+ * uninterruptibly.  False if it stayed held.
+ */
+bool hd_mm_wait_free(struct mm_struct *mm, unsigned long deadline)
+{
+	while (!mmap_write_trylock(mm)) {
+		if (time_after(jiffies, deadline))
+			return false;
+		schedule_timeout_uninterruptible(1);
+	}
+	mmap_write_unlock(mm);
+	return true;
+}
+
+/*
  * Threads that are runnable but wait for a CPU cannot be fenced (that
  * needs the run queue's lock), and each must get a CPU to park and then
  * again to leave: a stop that begins in a burst of wake-ups pays for all
@@ -557,15 +574,11 @@ int hd_rv_stop(struct hd_rv *rv, unsigned int timeout_ms, pid_t *fail_tid,
 	 * checker and the writer need: wait for it as for a thread that
 	 * does not park, within the same time.
 	 */
-	while (!mmap_write_trylock(rv->mm)) {
-		if (time_after(jiffies, deadline)) {
-			*fail_reason = HD_FAIL_MM_LOCKED;
-			ret = -ETIMEDOUT;
-			goto fail;
-		}
-		schedule_timeout_uninterruptible(1);
+	if (!hd_mm_wait_free(rv->mm, deadline)) {
+		*fail_reason = HD_FAIL_MM_LOCKED;
+		ret = -ETIMEDOUT;
+		goto fail;
 	}
-	mmap_write_unlock(rv->mm);
 	rv->t_parked = ktime_get_ns();
 	return 0;
 

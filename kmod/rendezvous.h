@@ -72,6 +72,7 @@ struct hd_rv *hd_rv_begin(struct task_struct *leader, struct mm_struct *mm);
 int hd_rv_stop(struct hd_rv *rv, unsigned int timeout_ms, pid_t *fail_tid,
 	       u32 *fail_reason);
 int hd_rv_aborted(struct hd_rv *rv);
+bool hd_mm_wait_free(struct mm_struct *mm, unsigned long deadline);
 unsigned int hd_rv_nr_held(struct hd_rv *rv);
 void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing);
 

@@ -118,7 +118,7 @@ int hd_text_rw(struct hd_text *tx, unsigned long addr, void *buf,
  * under emulation sorting a thousand sites costs more than writing them.
  * FOLL_PIN, as for any write to a page's data through another mapping;
  * FOLL_FORCE | FOLL_WRITE gives the target private copies of file pages,
- * as PTRACE_POKETEXT does (copies.c makes them before the stop).
+ * as PTRACE_POKETEXT does (hd_swap_prefault() makes them before the stop).
  * Everything is verified before anything is written and nothing can fail
  * once writing starts, so there is nothing to undo.
  */
@@ -257,6 +257,30 @@ static int hd_swap_pin(struct hd_swap *sw, struct mm_struct *mm)
 		sw->nr_pinned = i;
 	}
 	return 0;
+}
+
+/* The distinct pages the sites' bytes lie in, ascending. */
+const unsigned long *hd_swap_pages(const struct hd_swap *sw, unsigned int *nr)
+{
+	*nr = sw->nr_pages;
+	return sw->paddr;
+}
+
+/*
+ * Before the stop: fault every page in for writing and let go of it, so
+ * that the target gets its private copies now and the pause has no
+ * copy-on-write fault (a page allocation, a copy and a TLB flush each).
+ * Best effort: a page that cannot be had now fails the write in the pause,
+ * which reports it.
+ */
+void hd_swap_prefault(struct mm_struct *mm, struct hd_swap *sw)
+{
+	sw->nr_pinned = 0;
+	mmap_read_lock(mm);
+	hd_swap_pin(sw, mm);
+	unpin_user_pages(sw->pages, sw->nr_pinned);
+	sw->nr_pinned = 0;
+	mmap_read_unlock(mm);
 }
 
 /* The first site, in address order, on a page that could not be pinned. */

@@ -41,6 +41,8 @@ void hd_text_close(struct hd_text *tx);
 struct hd_swap;
 struct hd_swap *hd_swap_plan(const struct hd_site *s, unsigned int n);
 void hd_swap_free(struct hd_swap *sw);
+const unsigned long *hd_swap_pages(const struct hd_swap *sw, unsigned int *nr);
+void hd_swap_prefault(struct mm_struct *mm, struct hd_swap *sw);
 int hd_text_swap(struct mm_struct *mm, struct hd_swap *sw,
 		 const struct hd_site *s, bool revert, unsigned int *fail);
 

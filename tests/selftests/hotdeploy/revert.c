@@ -105,24 +105,20 @@ TEST_F(revert, revert_shares_the_text_with_the_file_again)
 	uint64_t text = hd_addr(hd_ret1);
 	struct hd_revert r;
 	uint64_t id;
+	int value;
 
 	HD_RETURN_IF_SKIPPED();
 
 	ASSERT_EQ(0, hd_private_kb(self->pid, text));
-	id = patch_ret(_metadata, self, self->code, 2);
-	ASSERT_NE(0, id);
-	EXPECT_LT(0, hd_private_kb(self->pid, text));
-	ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, id, &r));
-	EXPECT_EQ(0, hd_private_kb(self->pid, text));
-	expect_original(_metadata, self);
-
-	/* Again: a copy made from the file, not one left over. */
-	id = patch_ret(_metadata, self, self->code, 3);
-	ASSERT_NE(0, id);
-	EXPECT_LT(0, hd_private_kb(self->pid, text));
-	ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, id, &r));
-	EXPECT_EQ(0, hd_private_kb(self->pid, text));
-	expect_original(_metadata, self);
+	/* Twice: the second copy is made from the file, not left over. */
+	for (value = 2; value <= 3; value++) {
+		id = patch_ret(_metadata, self, self->code, value);
+		ASSERT_NE(0, id);
+		EXPECT_LT(0, hd_private_kb(self->pid, text));
+		ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, id, &r));
+		EXPECT_EQ(0, hd_private_kb(self->pid, text));
+		expect_original(_metadata, self);
+	}
 }
 
 TEST_F(revert, stacked_patches_revert_last_in_first_out)
