@@ -144,11 +144,16 @@ void hd_explain(const struct hd_refusal *r, char *buf, size_t len)
 			 "%s: writing the jump into %s failed; the process was left as it was",
 			 r->op, func_or(r, "a function"));
 		return;
-	case HD_FAIL_MAP:
+	case HD_FAIL_MAP: {
+		int taken = r->err == -EEXIST;
+
 		snprintf(buf, len,
-			 "%s: mapping the patch's code into process %d failed (%s); nothing was changed",
-			 r->op, (int)r->pid, strerror(-r->err));
+			 "%s: mapping the patch's code into process %d failed (%s%s); nothing was changed%s",
+			 r->op, (int)r->pid, strerror(-r->err),
+			 taken ? ": the process took the address range meanwhile" : "",
+			 taken ? ", run it again: hdctl picks a free range each time" : "");
 		return;
+	}
 	}
 
 	switch (-r->err) {

@@ -27,7 +27,7 @@ static const struct want cases[] = {
 	{ -ERANGE, HD_FAIL_REACH, { "parse", "rel32" } },
 	{ -ESRCH, HD_FAIL_GONE, { "exited or exec'd" } },
 	{ -EFAULT, HD_FAIL_WRITE, { "writing the jump into parse" } },
-	{ -EEXIST, HD_FAIL_MAP, { "mapping the patch's code", "File exists" } },
+	{ -EEXIST, HD_FAIL_MAP, { "mapping the patch's code", "File exists", "run it again" } },
 	{ -ENOMEM, HD_FAIL_MAP, { "mapping the patch's code" } },
 	{ -EPERM, 0, { "CAP_SYS_PTRACE" } },
 	{ -EACCES, 0, { "CAP_SYS_PTRACE" } },
