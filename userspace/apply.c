@@ -39,10 +39,12 @@ void usage_apply(void)
 	       "Apply a patch made by 'hdctl diff' to running process PID: find\n"
 	       "the patched object in it by build-id, place and relocate the new\n"
 	       "code, check the old code is what the patch expects, then have the\n"
-	       "module stop the process, check no thread runs a function being\n"
-	       "replaced, map the code and redirect the functions, all or nothing.\n"
+	       "module map the code, stop the process (threads asleep in the\n"
+	       "kernel are held where they sleep), check no thread runs a function\n"
+	       "being replaced and redirect the functions, all or nothing.\n"
 	       "--force skips the stack check (never the IP check); --dry-run\n"
-	       "stops before the module; --stats prints the pause's phases;\n"
+	       "stops before the module; --stats prints the pause's phases and\n"
+	       "what was done before it;\n"
 	       "--save-image writes the resolved code and redirects to DIR.\n");
 }
 
