@@ -219,37 +219,6 @@ static int hd_apply_check_vmas(struct mm_struct *mm, struct hd_apply_req *req)
 	return ret;
 }
 
-/* The expected bytes, beyond the HD_JMP_SIZE that hd_text_swap() checks. */
-static int hd_apply_check_expect(struct mm_struct *mm,
-				 struct hd_apply_req *req)
-{
-	u8 cur[HD_EXPECT_MAX];
-	struct hd_text tx;
-	unsigned int i;
-	int ret = 0;
-
-	hd_text_open(&tx, mm, false);
-	for (i = 0; i < req->args.nr_funcs; i++) {
-		const struct hd_func *f = &req->funcs[i];
-
-		req->args.fail_func = i;
-		ret = hd_text_rw(&tx, f->old_addr, cur, f->expect_len, false);
-		if (ret) {
-			req->args.fail_reason = HD_FAIL_WRITE;
-			break;
-		}
-		if (memcmp(cur, f->expect, f->expect_len)) {
-			req->args.fail_reason = HD_FAIL_EXPECT;
-			ret = -EILSEQ;
-			break;
-		}
-	}
-	hd_text_close(&tx);
-	if (!ret)
-		req->args.fail_func = ~0U;
-	return ret;
-}
-
 /* No held thread may be in an old function, nor return into one. */
 static int hd_apply_check_active(struct hd_rv *rv, struct hd_apply_req *req,
 				 bool scan_stack)
@@ -309,9 +278,6 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 	if (ret)
 		goto release;
 	ret = hd_apply_check_active(rv, req, scan);
-	if (ret)
-		goto release;
-	ret = hd_apply_check_expect(mm, req);
 	if (ret)
 		goto release;
 	if (!hd_code_intact(mm, patch->file, patch->code_addr,
@@ -403,7 +369,8 @@ static struct hd_patch *hd_patch_alloc(const struct hd_apply_req *req)
 
 		s->addr = req->funcs[i].old_addr;
 		s->to = req->funcs[i].new_addr;
-		memcpy(s->old, req->funcs[i].expect, HD_JMP_SIZE);
+		memcpy(s->old, req->funcs[i].expect, req->funcs[i].expect_len);
+		s->old_len = req->funcs[i].expect_len;
 		hd_jmp_encode(s->new, s->addr, s->to);
 	}
 	p->swap = hd_swap_plan(p->sites, p->nr_funcs);

@@ -126,6 +126,7 @@ struct hd_swap_site {
 	unsigned long addr;
 	unsigned int index;	/* into the caller's sites */
 	unsigned int page;	/* into the pinned pages: the one holding addr */
+	unsigned int len;	/* bytes an apply verifies, from addr */
 };
 
 struct hd_swap {
@@ -146,14 +147,33 @@ static int hd_swap_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static bool hd_swap_crosses(unsigned long addr)
+static bool hd_swap_crosses(unsigned long addr, unsigned int len)
 {
-	return offset_in_page(addr) > PAGE_SIZE - HD_JMP_SIZE;
+	return offset_in_page(addr) > PAGE_SIZE - len;
 }
 
-/* Read a site's HD_JMP_SIZE bytes into @rd, or write @wr's there. */
-static void hd_swap_bytes(struct hd_swap *sw, const struct hd_swap_site *ss,
-			  u8 *rd, const u8 *wr)
+/* Read @len bytes of a site (at most its ->len) into @buf. */
+static void hd_swap_read(struct hd_swap *sw, const struct hd_swap_site *ss,
+			 u8 *buf, unsigned int len)
+{
+	unsigned int off = offset_in_page(ss->addr), done = 0, pg = ss->page;
+
+	while (done < len) {
+		unsigned int n = min_t(unsigned int, len - done,
+				       PAGE_SIZE - off);
+		u8 *kaddr = kmap_local_page(sw->pages[pg]);
+
+		memcpy(buf + done, kaddr + off, n);
+		kunmap_local(kaddr);
+		done += n;
+		off = 0;
+		pg++;
+	}
+}
+
+/* Write HD_JMP_SIZE bytes from @wr at a site. */
+static void hd_swap_write(struct hd_swap *sw, const struct hd_swap_site *ss,
+			  const u8 *wr)
 {
 	unsigned int off = offset_in_page(ss->addr), done = 0, pg = ss->page;
 
@@ -163,7 +183,7 @@ static void hd_swap_bytes(struct hd_swap *sw, const struct hd_swap_site *ss,
 	 * TCG) every store into code that has run costs a search of the
 	 * page's translations, and a plain memcpy() of 5 bytes is 2 stores.
 	 */
-	if (wr && off <= PAGE_SIZE - sizeof(u64)) {
+	if (off <= PAGE_SIZE - sizeof(u64)) {
 		u8 *kaddr = kmap_local_page(sw->pages[pg]);
 		u64 word = get_unaligned((u64 *)(kaddr + off));
 
@@ -178,10 +198,7 @@ static void hd_swap_bytes(struct hd_swap *sw, const struct hd_swap_site *ss,
 				       PAGE_SIZE - off);
 		u8 *kaddr = kmap_local_page(sw->pages[pg]);
 
-		if (wr)
-			memcpy(kaddr + off, wr + done, n);
-		else
-			memcpy(rd + done, kaddr + off, n);
+		memcpy(kaddr + off, wr + done, n);
 		kunmap_local(kaddr);
 		done += n;
 		off = 0;
@@ -226,14 +243,20 @@ struct hd_swap *hd_swap_plan(const struct hd_site *s, unsigned int n)
 	for (i = 0; i < n; i++) {
 		sw->site[i].addr = s[i].addr;
 		sw->site[i].index = i;
+		sw->site[i].len = s[i].old_len;
 	}
 	sort(sw->site, n, sizeof(*sw->site), hd_swap_cmp, NULL);
-	/* Sites never overlap, so their pages come in ascending order. */
+	/*
+	 * Each site's bytes lie within its function, and functions never
+	 * overlap, so their pages come in ascending order.
+	 */
 	for (i = 0; i < n; i++) {
-		hd_swap_add_page(sw, sw->site[i].addr);
+		const struct hd_swap_site *ss = &sw->site[i];
+
+		hd_swap_add_page(sw, ss->addr);
 		sw->site[i].page = sw->nr_pages - 1;
-		if (hd_swap_crosses(sw->site[i].addr))
-			hd_swap_add_page(sw, sw->site[i].addr + HD_JMP_SIZE - 1);
+		if (hd_swap_crosses(ss->addr, ss->len))
+			hd_swap_add_page(sw, ss->addr + ss->len - 1);
 	}
 	return sw;
 }
@@ -290,7 +313,8 @@ static unsigned int hd_swap_unpinned(const struct hd_swap *sw, unsigned int n)
 
 	for (i = 0; i < n; i++) {
 		unsigned int last = sw->site[i].page +
-				    hd_swap_crosses(sw->site[i].addr);
+				    hd_swap_crosses(sw->site[i].addr,
+						    sw->site[i].len);
 
 		if (last >= sw->nr_pinned)
 			return sw->site[i].index;
@@ -301,15 +325,15 @@ static unsigned int hd_swap_unpinned(const struct hd_swap *sw, unsigned int n)
 /*
  * Replace s[i].old by s[i].new at every site of @sw, made from @s (the
  * other way round if @revert), all or nothing: every page is pinned and
- * every site's bytes verified before the first is written.  Returns 0,
- * -EILSEQ (bytes differ) or -EFAULT, with *fail the index of the site
- * concerned.
+ * every site's bytes verified, all s[i].old_len of them on an apply,
+ * before the first is written.  Returns 0, -EILSEQ (bytes differ) or
+ * -EFAULT, with *fail the index of the site concerned.
  */
 int hd_text_swap(struct mm_struct *mm, struct hd_swap *sw,
 		 const struct hd_site *s, bool revert, unsigned int *fail)
 {
 	unsigned int i, n = sw->nr_sites;
-	u8 cur[HD_JMP_SIZE];
+	u8 cur[HD_EXPECT_MAX];
 	int ret;
 
 	*fail = 0;
@@ -322,9 +346,10 @@ int hd_text_swap(struct mm_struct *mm, struct hd_swap *sw,
 	}
 	for (i = 0; i < n; i++) {
 		const struct hd_site *site = &s[sw->site[i].index];
+		unsigned int len = revert ? HD_JMP_SIZE : site->old_len;
 
-		hd_swap_bytes(sw, &sw->site[i], cur, NULL);
-		if (memcmp(cur, revert ? site->new : site->old, sizeof(cur))) {
+		hd_swap_read(sw, &sw->site[i], cur, len);
+		if (memcmp(cur, revert ? site->new : site->old, len)) {
 			*fail = sw->site[i].index;
 			ret = -EILSEQ;
 			goto out_unpin;
@@ -334,8 +359,7 @@ int hd_text_swap(struct mm_struct *mm, struct hd_swap *sw,
 	for (i = 0; i < n; i++) {
 		const struct hd_site *site = &s[sw->site[i].index];
 
-		hd_swap_bytes(sw, &sw->site[i], NULL,
-			      revert ? site->old : site->new);
+		hd_swap_write(sw, &sw->site[i], revert ? site->old : site->new);
 	}
 	unpin_user_pages_dirty_lock(sw->pages, sw->nr_pinned, true);
 	sw->nr_pinned = 0;

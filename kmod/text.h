@@ -7,12 +7,17 @@
 
 #include <linux/hotdeploy.h>
 
-/* One redirect: the jmp at @addr to @to replaces the bytes @old. */
+/*
+ * One redirect: the jmp at @addr to @to replaces the first HD_JMP_SIZE of
+ * the @old_len bytes @old found there before, all of which an apply
+ * verifies.
+ */
 struct hd_site {
 	unsigned long addr;
 	unsigned long to;
-	u8 old[HD_JMP_SIZE];
+	u8 old[HD_EXPECT_MAX];
 	u8 new[HD_JMP_SIZE];
+	u8 old_len;		/* HD_JMP_SIZE..HD_EXPECT_MAX */
 };
 
 /*

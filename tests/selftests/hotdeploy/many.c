@@ -129,7 +129,7 @@ static void run_straddle(struct many_shared *m)
 
 /*
  * Redirects given out of address order, one across a page boundary, all
- * written; a revert that finds one jump changed behind its back refuses
+ * written, once the expected bytes are right; a revert that finds one jump changed behind its back refuses
  * before writing any, then the rest of the text is still patched.
  */
 TEST(redirects_out_of_order_and_across_pages)
@@ -162,6 +162,17 @@ TEST(redirects_out_of_order_and_across_pages)
 	hd_blob_ret(blob, 2);
 	for (i = 0; i < HD_STRADDLE; i++)
 		hd_func_init(&f[i], hd_straddle + 16 * order[i], 6, code);
+	/* An expected byte past the jump, on the next page, differs. */
+	f[1].expect[5] ^= 0xff;		/* order[1]: the first function */
+	hd_apply_init(&a, pid, f, HD_STRADDLE, blob, sizeof(blob), code);
+	a.attempts = 50;
+	EXPECT_EQ(-EILSEQ, hd_ioctl(fd, HD_IOC_APPLY, &a));
+	EXPECT_EQ(HD_FAIL_EXPECT, a.fail_reason);
+	EXPECT_EQ(1U, a.fail_func);
+	ASSERT_EQ(0, hd_peek(pid, hd_addr(hd_straddle), b, sizeof(b)));
+	EXPECT_EQ(0, memcmp(b, hd_straddle, sizeof(b)));
+
+	f[1].expect[5] ^= 0xff;
 	hd_apply_init(&a, pid, f, HD_STRADDLE, blob, sizeof(blob), code);
 	a.attempts = 50;
 	ASSERT_EQ(0, hd_ioctl(fd, HD_IOC_APPLY, &a));
