@@ -43,8 +43,8 @@
 
 /* The ABI: sizes are part of it, and no padding may hide in a struct. */
 static_assert(sizeof(struct hd_func) == 48);
-static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER2);
-static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER2);
+static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER3);
+static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER3);
 static_assert(sizeof(struct hd_list) == HD_LIST_SIZE_VER0);
 static_assert(sizeof(struct hd_patch_info) == 40);
 static_assert(sizeof(struct hd_func_info) == 24);
@@ -306,6 +306,8 @@ release:
 		ret = hd_rv_aborted(rv);
 		a->fail_reason = HD_FAIL_GONE;
 	}
+	if (rv->t_start)
+		a->pause_start_ns = rv->t_start;
 	hd_rv_release(rv, &a->timing);
 	return ret;
 }
@@ -423,7 +425,7 @@ long hd_ioctl_apply(void __user *uarg)
 	/* Output fields are zero on input, as reserved ones. */
 	if (a->patch_id || a->fail_reason || a->fail_tid || a->fail_func ||
 	    a->attempts_made || a->nr_threads || a->precheck_ns ||
-	    memchr_inv(&a->timing, 0, sizeof(a->timing)))
+	    a->pause_start_ns || memchr_inv(&a->timing, 0, sizeof(a->timing)))
 		return -EINVAL;
 	a->fail_func = ~0U;
 	if (a->nr_funcs > HD_MAX_FUNCS || !a->nr_funcs ||
@@ -612,6 +614,8 @@ release:
 		ret = hd_rv_aborted(rv);
 		r->fail_reason = HD_FAIL_GONE;
 	}
+	if (rv->t_start)
+		r->pause_start_ns = rv->t_start;
 	hd_rv_release(rv, &r->timing);
 	return ret;
 }
@@ -635,7 +639,7 @@ long hd_ioctl_revert(void __user *uarg)
 	if ((r.flags & ~HD_REVERT_FLAGS) || r.__reserved || r.reverted_id ||
 	    r.fail_reason || r.fail_tid || r.fail_func || r.attempts_made ||
 	    r.nr_threads || r.out_flags || r.kept_tid || r.precheck_ns ||
-	    memchr_inv(&r.timing, 0, sizeof(r.timing)))
+	    r.pause_start_ns || memchr_inv(&r.timing, 0, sizeof(r.timing)))
 		return -EINVAL;
 	ret = hd_retry_init(&retry, r.attempts, r.retry_delay_ms,
 			    r.timeout_ms);

@@ -417,6 +417,8 @@ static void report(pid_t pid, const struct hd_apply *a, const struct plan *p,
 		json_object_object_add(o, "write_ns", json_object_new_int64(t->write_ns));
 		json_object_object_add(o, "release_ns", json_object_new_int64(t->release_ns));
 		json_object_object_add(o, "pause_ns", json_object_new_int64(t->pause_ns));
+		json_object_object_add(o, "pause_start_ns",
+				       json_object_new_int64(a->pause_start_ns));
 		json_object_object_add(o, "precheck_ns", json_object_new_int64(a->precheck_ns));
 		json_object_object_add(o, "request_start_ns", json_object_new_int64(req[0]));
 		json_object_object_add(o, "request_end_ns", json_object_new_int64(req[1]));

@@ -154,6 +154,8 @@ int cmd_revert(int argc, char **argv)
 					       json_object_new_int(r.nr_threads));
 			json_object_object_add(o, "pause_ns",
 					       json_object_new_int64(r.timing.pause_ns));
+			json_object_object_add(o, "pause_start_ns",
+					       json_object_new_int64(r.pause_start_ns));
 			json_object_object_add(o, "code_kept",
 					       json_object_new_boolean(r.out_flags &
 								       HD_REVERT_CODE_KEPT));

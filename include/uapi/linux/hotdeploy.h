@@ -147,11 +147,15 @@ struct hd_apply {
 	__u64 precheck_ns;	/* out: the sleeping threads' check, before
 				 * the stop: not in pause_ns
 				 */
+	__u64 pause_start_ns;	/* out: CLOCK_MONOTONIC when the last
+				 * stop began, or 0
+				 */
 };
 
 #define HD_APPLY_SIZE_VER0	144
 #define HD_APPLY_SIZE_VER1	160	/* data, data_size */
 #define HD_APPLY_SIZE_VER2	168	/* precheck_ns */
+#define HD_APPLY_SIZE_VER3	176	/* pause_start_ns */
 
 #define HD_IOC_APPLY		_IO(HD_IOC_MAGIC, 0x01)
 
@@ -191,11 +195,13 @@ struct hd_revert {
 	__u32 out_flags;	/* out: HD_REVERT_CODE_KEPT */
 	__u32 kept_tid;		/* out: a thread that may still use the code */
 	__u64 precheck_ns;	/* out: as in struct hd_apply */
+	__u64 pause_start_ns;	/* out: as in struct hd_apply */
 };
 
 #define HD_REVERT_SIZE_VER0	112
 #define HD_REVERT_SIZE_VER1	120	/* out_flags, kept_tid */
 #define HD_REVERT_SIZE_VER2	128	/* precheck_ns */
+#define HD_REVERT_SIZE_VER3	136	/* pause_start_ns */
 
 #define HD_IOC_REVERT		_IO(HD_IOC_MAGIC, 0x02)
 

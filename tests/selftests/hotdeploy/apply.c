@@ -334,7 +334,7 @@ static void apply_and_watch(struct __test_metadata *_metadata,
 	uint64_t size = hd_ret1_end - (const unsigned char *)hd_ret1;
 	struct hd_apply a;
 	struct hd_func f;
-	uint64_t code, t0;
+	uint64_t code, t0, req[2];
 	int status, i;
 
 	self->total = 0;
@@ -351,10 +351,15 @@ static void apply_and_watch(struct __test_metadata *_metadata,
 	a.attempts = 50;
 	nsleep = sleeping_switches(self->pid, tids, sw, MAX_THREADS);
 	ASSERT_LE(0, nsleep);
+	req[0] = hd_now_ns();
 	ASSERT_EQ(0, hd_ioctl(self->fd, HD_IOC_APPLY, &a))
 		TH_LOG("fail_reason %u tid %u func %u after %u attempts",
 		       a.fail_reason, a.fail_tid, a.fail_func,
 		       a.attempts_made);
+	req[1] = hd_now_ns();
+	/* The pause lies inside the request, on the caller's clock. */
+	EXPECT_LT(req[0], a.pause_start_ns);
+	EXPECT_LE(a.pause_start_ns + a.timing.pause_ns, req[1]);
 	/*
 	 * A thread blocked until poked is fenced, not woken: it has not run
 	 * since.  (With no spinner one thread is woken to map the code, and

@@ -151,6 +151,7 @@ TEST_F_TIMEOUT(refuse, return_address_on_stack_is_ebusy_unless_forced, 60)
 	 * refusal stopped no thread at all.
 	 */
 	EXPECT_EQ(0U, self->a.timing.pause_ns);
+	EXPECT_EQ(0U, self->a.pause_start_ns);
 	EXPECT_EQ(0U, self->a.nr_threads);
 	EXPECT_LT(0U, self->a.precheck_ns);
 	unchanged(_metadata, self);

@@ -81,14 +81,17 @@ static void expect_original(struct __test_metadata *_metadata,
 TEST_F(revert, revert_restores_the_original_bytes)
 {
 	struct hd_revert r;
-	uint64_t id;
+	uint64_t id, t0;
 
 	HD_RETURN_IF_SKIPPED();
 
 	id = patch_ret(_metadata, self, self->code, 2);
 	ASSERT_NE(0, id);
 	EXPECT_EQ(1, hd_maps_has(self->pid, "hotdeploy:"));
+	t0 = hd_now_ns();
 	ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, id, &r));
+	EXPECT_LT(t0, r.pause_start_ns);
+	EXPECT_LE(r.pause_start_ns + r.timing.pause_ns, hd_now_ns());
 	EXPECT_EQ(id, r.reverted_id);
 	hd_log_timing("revert", &r.timing, r.nr_threads);
 	expect_original(_metadata, self);
@@ -267,6 +270,9 @@ TEST_F(revert, revert_of_nothing_is_enoent)
 	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
 	r.flags = 0;
 	r.kept_tid = 1;	/* an output field */
+	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
+	r.kept_tid = 0;
+	r.pause_start_ns = 1;	/* another */
 	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
 }
 
