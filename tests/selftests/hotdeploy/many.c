@@ -129,8 +129,9 @@ static void run_straddle(struct many_shared *m)
 
 /*
  * Redirects given out of address order, one across a page boundary, all
- * written, once the expected bytes are right; a revert that finds one jump changed behind its back refuses
- * before writing any, then the rest of the text is still patched.
+ * written once the expected bytes are right (they are checked across the
+ * boundary too); a revert that finds one jump changed behind its back
+ * refuses before writing any, then the rest of the text is still patched.
  */
 TEST(redirects_out_of_order_and_across_pages)
 {
