@@ -152,9 +152,12 @@ static bool hd_swap_crosses(unsigned long addr, unsigned int len)
 	return offset_in_page(addr) > PAGE_SIZE - len;
 }
 
-/* Read @len bytes of a site (at most its ->len) into @buf. */
-static void hd_swap_read(struct hd_swap *sw, const struct hd_swap_site *ss,
-			 u8 *buf, unsigned int len)
+/*
+ * Copy @len bytes (at most the site's ->len) of a site to @rd, or from
+ * @wr, a page at a time.
+ */
+static void hd_swap_copy(struct hd_swap *sw, const struct hd_swap_site *ss,
+			 u8 *rd, const u8 *wr, unsigned int len)
 {
 	unsigned int off = offset_in_page(ss->addr), done = 0, pg = ss->page;
 
@@ -163,7 +166,10 @@ static void hd_swap_read(struct hd_swap *sw, const struct hd_swap_site *ss,
 				       PAGE_SIZE - off);
 		u8 *kaddr = kmap_local_page(sw->pages[pg]);
 
-		memcpy(buf + done, kaddr + off, n);
+		if (wr)
+			memcpy(kaddr + off, wr + done, n);
+		else
+			memcpy(rd + done, kaddr + off, n);
 		kunmap_local(kaddr);
 		done += n;
 		off = 0;
@@ -175,7 +181,9 @@ static void hd_swap_read(struct hd_swap *sw, const struct hd_swap_site *ss,
 static void hd_swap_write(struct hd_swap *sw, const struct hd_swap_site *ss,
 			  const u8 *wr)
 {
-	unsigned int off = offset_in_page(ss->addr), done = 0, pg = ss->page;
+	unsigned int off = offset_in_page(ss->addr);
+	u8 *kaddr;
+	u64 word;
 
 	/*
 	 * One store per site where 8 bytes fit in the page: the bytes past
@@ -183,27 +191,15 @@ static void hd_swap_write(struct hd_swap *sw, const struct hd_swap_site *ss,
 	 * TCG) every store into code that has run costs a search of the
 	 * page's translations, and a plain memcpy() of 5 bytes is 2 stores.
 	 */
-	if (off <= PAGE_SIZE - sizeof(u64)) {
-		u8 *kaddr = kmap_local_page(sw->pages[pg]);
-		u64 word = get_unaligned((u64 *)(kaddr + off));
-
-		memcpy(&word, wr, HD_JMP_SIZE);
-		put_unaligned(word, (u64 *)(kaddr + off));
-		kunmap_local(kaddr);
+	if (off > PAGE_SIZE - sizeof(u64)) {
+		hd_swap_copy(sw, ss, NULL, wr, HD_JMP_SIZE);
 		return;
 	}
-
-	while (done < HD_JMP_SIZE) {
-		unsigned int n = min_t(unsigned int, HD_JMP_SIZE - done,
-				       PAGE_SIZE - off);
-		u8 *kaddr = kmap_local_page(sw->pages[pg]);
-
-		memcpy(kaddr + off, wr + done, n);
-		kunmap_local(kaddr);
-		done += n;
-		off = 0;
-		pg++;
-	}
+	kaddr = kmap_local_page(sw->pages[ss->page]);
+	word = get_unaligned((u64 *)(kaddr + off));
+	memcpy(&word, wr, HD_JMP_SIZE);
+	put_unaligned(word, (u64 *)(kaddr + off));
+	kunmap_local(kaddr);
 }
 
 static void hd_swap_add_page(struct hd_swap *sw, unsigned long addr)
@@ -348,7 +344,7 @@ int hd_text_swap(struct mm_struct *mm, struct hd_swap *sw,
 		const struct hd_site *site = &s[sw->site[i].index];
 		unsigned int len = revert ? HD_JMP_SIZE : site->old_len;
 
-		hd_swap_read(sw, &sw->site[i], cur, len);
+		hd_swap_copy(sw, &sw->site[i], cur, NULL, len);
 		if (memcmp(cur, revert ? site->new : site->old, len)) {
 			*fail = sw->site[i].index;
 			ret = -EILSEQ;
