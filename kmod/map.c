@@ -190,7 +190,13 @@ static bool hd_map_intact_locked(struct mm_struct *mm, struct file *file,
 	return true;
 }
 
-/* In the worker.  Never unmaps what the program put there itself. */
+/*
+ * In the worker.  Unmaps only what is still our mapping: a program that
+ * unmapped or mapped over the code keeps what it put there.  The check and
+ * vm_munmap() take the mmap_lock one after the other (nothing exported
+ * unmaps under a lock the caller holds), so a program that replaced the
+ * range in that instant would lose its mapping.
+ */
 static int hd_unmap_in_target(struct hd_map_cmd *c)
 {
 	bool intact;

@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -32,6 +33,38 @@ static void *spin_thread(void *arg)
 static void *call_ptr_thread(void *arg)
 {
 	hd_call_ptr(block_forever);
+	return NULL;
+}
+
+/*
+ * Shared with the child: where the new code will be mapped, and whether
+ * the child has mapped a page of its own over it.
+ */
+static volatile uint64_t *takeover;
+
+/*
+ * Wait, with a return address into hd_call_ptr() on the stack, for the
+ * module's mapping of the new code to appear at takeover[0], then map a
+ * page of the program's own over it.
+ */
+static void take_over(void)
+{
+	void *at;
+
+	while (!takeover[0])
+		usleep(1000);
+	at = (void *)(uintptr_t)takeover[0];
+	while (msync(at, 4096, MS_ASYNC))	/* ENOMEM while unmapped */
+		usleep(1000);
+	if (mmap(at, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) == at)
+		takeover[1] = 1;
+}
+
+/* Busy in hd_call_ptr() until it has taken over, then gone. */
+static void *takeover_thread(void *arg)
+{
+	hd_call_ptr(take_over);
 	return NULL;
 }
 
@@ -161,6 +194,35 @@ TEST_F_TIMEOUT(refuse, return_address_on_stack_is_ebusy_unless_forced, 60)
 	self->a.flags = HD_APPLY_FORCE;
 	EXPECT_EQ(0, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
 	EXPECT_NE(0, self->a.patch_id);
+}
+
+/*
+ * The program maps over the new code between the mapping and the stop:
+ * the stop finds it gone and refuses (EEXIST), and the module leaves the
+ * program's own mapping where it is.  A thread is busy in the function
+ * until it has mapped over the code, so no attempt can apply before.
+ */
+TEST_F_TIMEOUT(refuse, code_mapped_over_before_the_stop_is_eexist, 60)
+{
+	char at[32];
+
+	HD_RETURN_IF_SKIPPED();
+	takeover = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, takeover);
+	start(_metadata, self, takeover_thread);
+	hd_func_init(&self->f, hd_call_ptr, HD_SIZE(hd_call_ptr), self->code);
+	self->a.attempts = 100;
+	self->a.retry_delay_ms = 20;
+	takeover[0] = self->code;
+	EXPECT_EQ(-EEXIST, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
+	EXPECT_EQ(HD_FAIL_MAP, self->a.fail_reason);
+	EXPECT_EQ(1, takeover[1]);
+	EXPECT_LE(1U, self->a.attempts_made);
+	unchanged(_metadata, self);
+	snprintf(at, sizeof(at), "%llx-", (unsigned long long)self->code);
+	EXPECT_EQ(1, hd_maps_has(self->pid, at));
+	munmap((void *)takeover, 4096);
 }
 
 TEST_F(refuse, wrong_expected_bytes_is_eilseq)
