@@ -306,9 +306,7 @@ release:
 		ret = hd_rv_aborted(rv);
 		a->fail_reason = HD_FAIL_GONE;
 	}
-	if (rv->t_start)
-		a->pause_start_ns = rv->t_start;
-	hd_rv_release(rv, &a->timing);
+	hd_rv_release(rv, &a->timing, &a->pause_start_ns);
 	return ret;
 }
 
@@ -614,9 +612,7 @@ release:
 		ret = hd_rv_aborted(rv);
 		r->fail_reason = HD_FAIL_GONE;
 	}
-	if (rv->t_start)
-		r->pause_start_ns = rv->t_start;
-	hd_rv_release(rv, &r->timing);
+	hd_rv_release(rv, &r->timing, &r->pause_start_ns);
 	return ret;
 }
 

@@ -438,7 +438,7 @@ struct hd_rv *hd_rv_begin(struct task_struct *leader, struct mm_struct *mm)
 
 	ret = hd_rv_scan(rv);
 	if (ret < 0) {
-		hd_rv_release(rv, NULL);
+		hd_rv_release(rv, NULL, NULL);
 		return ERR_PTR(ret);
 	}
 	return rv;
@@ -625,9 +625,10 @@ static bool hd_rv_all_left(struct hd_rv *rv)
  * the parked threads have left hd_park(): they are runnable, so this is
  * short, and it makes timing->release_ns the real end of the pause.
  * Threads whose task_work has not run yet will find rv->released and
- * return at once; their references keep rv and the module alive.
+ * return at once; their references keep rv and the module alive.  If the
+ * stop proper began, fills in @timing and *@start_ns (CLOCK_MONOTONIC).
  */
-void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing)
+void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing, u64 *start_ns)
 {
 	u64 t_release = ktime_get_ns();
 
@@ -644,6 +645,7 @@ void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing)
 		timing->park_ns = rv->t_parked - rv->t_start;
 		timing->release_ns = now - t_release;
 		timing->pause_ns = now - rv->t_start;
+		*start_ns = rv->t_start;
 	}
 	hd_rv_put(rv);
 }

@@ -74,6 +74,6 @@ int hd_rv_stop(struct hd_rv *rv, unsigned int timeout_ms, pid_t *fail_tid,
 int hd_rv_aborted(struct hd_rv *rv);
 bool hd_mm_wait_free(struct mm_struct *mm, unsigned long deadline);
 unsigned int hd_rv_nr_held(struct hd_rv *rv);
-void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing);
+void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing, u64 *start_ns);
 
 #endif /* _HD_RENDEZVOUS_H */
