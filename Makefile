@@ -90,36 +90,54 @@ $(BUILD)/selftests/tcp_load: TEST_LIBS += $(shell pkg-config --libs json-c)
 
 units: $(UNITS)
 
+# The layers each unit test links (userspace/Makefile), top first: a test
+# of a lower layer cannot reach a function of a higher one.
+UNIT_LAYERS_diff := diff format elf base
+UNIT_LAYERS_diffbin := diff format elf base
+UNIT_LAYERS_explain := apply format elf base
+UNIT_LAYERS_hdp := format elf base
+UNIT_LAYERS_procmaps := apply format elf base
+UNIT_LAYERS_procobj := apply format elf base
+UNIT_LAYERS_reloc := apply format elf base
+# Until every layer returns its errors as values: the old printer.
+UNIT_TRANSITIONAL := userspace/cmd/output.o
+unit_libs = $(foreach l,$(UNIT_LAYERS_$(1)),$(2)/$(l)/libhd$(l).a)
+USER_LIBS := $(shell pkg-config --libs libelf libdw json-c capstone 2>/dev/null)
+
 $(BUILD)/unit/%: tests/unit/%.c hdctl $(wildcard tests/lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -I$(KTOOLS)/tools/testing/selftests -Iuserspace \
-		-o $@ $< userspace/libhdctl.a \
-		$$(pkg-config --libs libelf libdw json-c capstone) $(TEST_LIBS)
+		-o $@ $< $(call unit_libs,$*,userspace) $(UNIT_TRANSITIONAL) \
+		$(USER_LIBS) $(TEST_LIBS)
 
-# The same unit tests built with ASan and UBSan, linked with a sanitized
-# copy of libhdctl.a built here (userspace's own objects stay untouched).
+# The same unit tests built with ASan and UBSan, linked with sanitized
+# copies of the layers built here (userspace's own objects stay untouched).
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 UNITS_SAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-san/%,$(UNIT_SRCS))
-USER_LIB_SRCS = $(filter-out userspace/hdctl.c,$(wildcard userspace/*.c))
-SAN_LIB := $(BUILD)/unit-san/libhdctl.a
+USER_LAYERS := base elf format diff apply
+SAN := $(BUILD)/unit-san
 
 units-san: $(UNITS_SAN)
 	@rc=0; for t in $(UNITS_SAN); do $$t || rc=1; done; exit $$rc
 
-$(BUILD)/unit-san/obj/%.o: userspace/%.c $(wildcard userspace/*.h)
+$(SAN)/obj/%.o: userspace/%.c $(wildcard userspace/*/*.h)
 	@mkdir -p $(@D)
-	$(CC) -O1 -g -D_GNU_SOURCE -Iinclude/uapi $(SAN_FLAGS) -c -o $@ $<
+	$(CC) -O1 -g -D_GNU_SOURCE -Iuserspace -Iinclude/uapi $(SAN_FLAGS) -c -o $@ $<
 
-$(SAN_LIB): $(patsubst userspace/%.c,$(BUILD)/unit-san/obj/%.o,$(USER_LIB_SRCS))
-	rm -f $@
-	$(AR) rcs $@ $^
+define san_layer
+$(SAN)/$(1)/libhd$(1).a: $(patsubst userspace/%.c,$(SAN)/obj/%.o,$(wildcard userspace/$(1)/*.c))
+	@mkdir -p $$(@D)
+	rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(USER_LAYERS),$(eval $(call san_layer,$(l))))
 
-$(BUILD)/unit-san/%: tests/unit/%.c $(SAN_LIB) hdctl $(wildcard tests/lib/*.h)
+$(SAN)/%: tests/unit/%.c $(foreach l,$(USER_LAYERS),$(SAN)/$(l)/libhd$(l).a) \
+		$(wildcard tests/lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(SAN_FLAGS) -O1 -I$(KTOOLS)/tools/testing/selftests \
-		-Iuserspace -o $@ $< $(SAN_LIB) \
-		$$(pkg-config --libs libelf libdw json-c capstone) $(TEST_LIBS)
+		-Iuserspace -o $@ $< $(call unit_libs,$*,$(SAN)) $(USER_LIBS) $(TEST_LIBS)
 
 # libFuzzer on the .hdp reader (clang), seeded with the diff cases'
 # patches.  "make fuzz" runs FUZZ_TIME seconds (default 600); fuzz-smoke
@@ -127,11 +145,14 @@ $(BUILD)/unit-san/%: tests/unit/%.c $(SAN_LIB) hdctl $(wildcard tests/lib/*.h)
 FUZZ_TIME ?= 600
 FUZZ := $(BUILD)/fuzz/hdp_fuzz
 
-$(FUZZ): tests/fuzz/hdp_fuzz.c userspace/hdp.c userspace/hdp.h userspace/reloc.c
+# The reader and what it stands on: format/, elf/, base/.
+FUZZ_SRCS = $(wildcard userspace/format/*.c userspace/elf/*.c userspace/base/*.c)
+
+$(FUZZ): tests/fuzz/hdp_fuzz.c $(FUZZ_SRCS) $(wildcard userspace/*/*.h)
 	@mkdir -p $(@D)
 	clang -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-		-fsanitize=fuzzer,address,undefined -Iuserspace -o $@ \
-		tests/fuzz/hdp_fuzz.c userspace/hdp.c userspace/reloc.c -lelf
+		-fsanitize=fuzzer,address,undefined -Iuserspace -Iinclude/uapi -o $@ \
+		tests/fuzz/hdp_fuzz.c $(FUZZ_SRCS) -lelf
 
 $(BUILD)/fuzz/seeds/.done: tests/fuzz/make-seeds $(wildcard tests/diff/*/*/*.c) | hdctl
 	tests/fuzz/make-seeds $(@D)
@@ -168,8 +189,15 @@ deps:
 	scripts/install-deps
 	scripts/kernel-tools >/dev/null
 
+# hdctl's layers and function lengths (README "Layout"): cheap, so part of
+# check as well as lint.
+check-layout:
+	scripts/check-layers
+	scripts/check-func-length userspace
+
 check: deps
 	$(MAKE) all
+	$(MAKE) check-layout
 	$(MAKE) selftests units
 	$(MAKE) fuzz-smoke
 	$(MAKE) bench-smoke
@@ -196,7 +224,7 @@ CHECKPATCH_TEST_IGNORE := $(CHECKPATCH_TEST_IGNORE),LONG_LINE_STRING,REPEATED_WO
 
 KMOD_SRCS = $(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
 
-lint: deps
+lint: deps check-layout
 	@mkdir -p $(BUILD)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules \
 		2>&1 | tee $(BUILD)/sparse.log
@@ -204,7 +232,7 @@ lint: deps
 	$(KTOOLS)/scripts/checkpatch.pl --strict --no-tree --quiet \
 		-f $(KMOD_SRCS) include/uapi/linux/*.h
 	$(KTOOLS)/scripts/checkpatch.pl --strict --no-tree --quiet \
-		--ignore $(CHECKPATCH_USER_IGNORE) -f $(wildcard userspace/*.[ch])
+		--ignore $(CHECKPATCH_USER_IGNORE) -f $(wildcard userspace/*/*.[ch])
 	$(KTOOLS)/scripts/checkpatch.pl --strict --no-tree --quiet \
 		--ignore $(CHECKPATCH_TEST_IGNORE) \
 		-f $(wildcard tests/*/*.[ch] tests/*/*/*.[ch])
@@ -223,4 +251,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all module hdctl selftests live realprog targets units units-san fuzz fuzz-run \
-	fuzz-smoke bench bench-tools bench-smoke deps check demo lint install clean
+	fuzz-smoke bench bench-tools bench-smoke deps check check-layout demo lint \
+	install clean

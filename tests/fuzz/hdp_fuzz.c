@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "hdp.h"
+#include "format/hdp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

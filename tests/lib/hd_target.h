@@ -9,8 +9,8 @@
  * the child's functions are at the same addresses as the parent's and the
  * parent can take expected bytes from its own copy.
  */
-#ifndef HD_TARGET_H
-#define HD_TARGET_H
+#ifndef HD_SELFTEST_TARGET_H
+#define HD_SELFTEST_TARGET_H
 
 #include <inttypes.h>
 #include <stddef.h>
@@ -321,4 +321,4 @@ static inline void hd_log_timing(const char *what, const struct hd_timing *t,
 	       t->map_ns / 1e6, t->write_ns / 1e6, t->release_ns / 1e6);
 }
 
-#endif /* HD_TARGET_H */
+#endif /* HD_SELFTEST_TARGET_H */

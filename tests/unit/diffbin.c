@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "diff.h"
+#include "diff/diff.h"
 
 #define CORPUS	"tests/diff"
 #define MAXF	64

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "kapi.h"
+#include "apply/kapi.h"
 
 struct want {
 	int err;

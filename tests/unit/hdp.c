@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 
 #include "kselftest_harness.h"
-#include "hdp.h"
+#include "format/hdp.h"
 
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int run(const char *fmt, ...)

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "procmaps.h"
+#include "apply/procmaps.h"
 
 #define MiB	(1ULL << 20)
 #define GiB	(1ULL << 30)

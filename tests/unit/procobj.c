@@ -17,7 +17,7 @@
 #include <gelf.h>
 
 #include "kselftest_harness.h"
-#include "procobj.h"
+#include "apply/procobj.h"
 
 /*
  * AddressSanitizer interposes libc's memcpy, fopen and many more with its

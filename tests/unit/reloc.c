@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "procmaps.h"
-#include "reloc.h"
+#include "apply/procmaps.h"
+#include "elf/reloc.h"
 
 /* What the compiled code refers to, living in this test. */
 int reloc_test_counter = 40;
@@ -84,7 +84,8 @@ static uint64_t resolve(const char *name)
  * turn ELF relocations into hd_relocs with runtime values, apply, run.
  */
 static int link_and_run(struct __test_metadata *_metadata, const char *obj,
-			bool far, int arg, int *result, char *err, size_t errlen)
+			bool far, int arg, int *result,
+			struct hd_error *err)
 {
 	struct hd_reloc rel[256];
 	uint64_t slots[256];
@@ -217,8 +218,7 @@ static int link_and_run(struct __test_metadata *_metadata, const char *obj,
 	stubs.cap = hd_reloc_stub_entries(rel, nrel);
 	ASSERT_LE(stubs.base + stubs.cap * HD_STUB_ENTRY_SIZE,
 		  (uint64_t)IMAGE_SIZE);
-	ret = hd_reloc_apply(image, IMAGE_SIZE, addr, rel, nrel, &stubs, err,
-			     errlen);
+	ret = hd_reloc_apply(image, IMAGE_SIZE, addr, rel, nrel, &stubs, err);
 	if (!ret) {
 		memcpy(map, image, IMAGE_SIZE);
 		ASSERT_EQ(0, mprotect(map, IMAGE_SIZE, PROT_READ | PROT_EXEC));
@@ -269,12 +269,12 @@ FIXTURE_TEARDOWN(build)
 
 TEST_F(build, relocated_code_calls_and_updates_data)
 {
-	char err[256] = "";
+	struct hd_error err = { 0 };
 	int result = 0;
 
 	reloc_test_counter = 40;
 	ASSERT_EQ(0, link_and_run(_metadata, self->obj, variant->pic, 3,
-				  &result, err, sizeof(err))) TH_LOG("%s", err);
+				  &result, &err)) TH_LOG("%s", err.msg);
 	/* helper(3) + fp(1) + strlen("relocated") + (40 + 3) */
 	EXPECT_EQ(30 + 10 + 9 + 43, result);
 	EXPECT_EQ(43, reloc_test_counter);
@@ -283,18 +283,17 @@ TEST_F(build, relocated_code_calls_and_updates_data)
 /* Placed far away, position-dependent code must be refused, not broken. */
 TEST_F(build, far_from_data_refused_unless_pic)
 {
-	char err[256] = "";
+	struct hd_error err = { 0 };
 	int result = 0, ret;
 
 	reloc_test_counter = 40;
-	ret = link_and_run(_metadata, self->obj, true, 3, &result, err,
-			   sizeof(err));
+	ret = link_and_run(_metadata, self->obj, true, 3, &result, &err);
 	if (variant->pic) {
-		EXPECT_EQ(0, ret) TH_LOG("%s", err);
+		EXPECT_EQ(0, ret) TH_LOG("%s", err.msg);
 		EXPECT_EQ(30 + 10 + 9 + 43, result);
 	} else {
 		EXPECT_EQ(-ERANGE, ret);
-		EXPECT_NE(NULL, strstr(err, "reloc_test_counter")) TH_LOG("%s", err);
+		EXPECT_NE(NULL, strstr(err.msg, "reloc_test_counter")) TH_LOG("%s", err.msg);
 		EXPECT_EQ(40, reloc_test_counter);
 	}
 }
@@ -307,11 +306,11 @@ TEST(out_of_reach_data_is_refused)
 	};
 	struct hd_stubs stubs = { 0 };
 	uint8_t image[16] = { 0 };
-	char err[256];
+	struct hd_error err;
 
 	EXPECT_EQ(-ERANGE, hd_reloc_apply(image, sizeof(image), 0x400000, &r,
-					  1, &stubs, err, sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "far_data"));
+					  1, &stubs, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "far_data"));
 }
 
 TEST(offset_outside_the_image_is_refused)
@@ -321,13 +320,13 @@ TEST(offset_outside_the_image_is_refused)
 	};
 	struct hd_stubs stubs = { 0 };
 	uint8_t image[16] = { 0 };
-	char err[256];
+	struct hd_error err;
 
 	EXPECT_EQ(-EINVAL, hd_reloc_apply(image, sizeof(image), 0x400000, &r,
-					  1, &stubs, err, sizeof(err)));
+					  1, &stubs, &err));
 	r.offset = UINT64_MAX - 2;
 	EXPECT_EQ(-EINVAL, hd_reloc_apply(image, sizeof(image), 0x400000, &r,
-					  1, &stubs, err, sizeof(err)));
+					  1, &stubs, &err));
 }
 
 TEST(unknown_type_is_refused)
@@ -337,11 +336,10 @@ TEST(unknown_type_is_refused)
 	};
 	struct hd_stubs stubs = { 0 };
 	uint8_t image[16] = { 0 };
-	char err[256];
+	struct hd_error err;
 
 	EXPECT_EQ(-EOPNOTSUPP, hd_reloc_apply(image, sizeof(image), 0x400000,
-					      &r, 1, &stubs, err,
-					      sizeof(err)));
+					      &r, 1, &stubs, &err));
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
+
 struct hd_reloc {
 	uint64_t offset;	/* where, in the image */
 	uint32_t type;		/* R_X86_64_* */
@@ -56,6 +58,6 @@ size_t hd_reloc_stub_entries(const struct hd_reloc *rel, size_t n);
  */
 int hd_reloc_apply(uint8_t *image, size_t size, uint64_t addr,
 		   const struct hd_reloc *rel, size_t n,
-		   struct hd_stubs *stubs, char *err, size_t errlen);
+		   struct hd_stubs *stubs, struct hd_error *err);
 
 #endif /* HD_RELOC_H */

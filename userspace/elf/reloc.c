@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reloc.h"
+#include "elf/reloc.h"
 
 #define SLOT_SIZE	8
 #define STUB_SIZE	16
@@ -119,7 +119,7 @@ static void put64(uint8_t *p, uint64_t v)
 
 int hd_reloc_apply(uint8_t *image, size_t size, uint64_t addr,
 		   const struct hd_reloc *rel, size_t n,
-		   struct hd_stubs *stubs, char *err, size_t errlen)
+		   struct hd_stubs *stubs, struct hd_error *err)
 {
 	size_t i;
 
@@ -131,9 +131,9 @@ int hd_reloc_apply(uint8_t *image, size_t size, uint64_t addr,
 		int e;
 
 		if (r->offset > size || size - r->offset < width) {
-			snprintf(err, errlen, "relocation for %s at +%#llx is outside the patch",
-				 r->name, (unsigned long long)r->offset);
-			return -EINVAL;
+			return hd_fail(err, -EINVAL,
+				       "relocation for %s at +%#llx is outside the patch",
+				       r->name, (unsigned long long)r->offset);
 		}
 		switch (r->type) {
 		case R_X86_64_NONE:
@@ -186,19 +186,18 @@ int hd_reloc_apply(uint8_t *image, size_t size, uint64_t addr,
 			put32(image + r->offset, v);
 			continue;
 		default:
-			snprintf(err, errlen, "relocation type %u for %s is not supported",
-				 r->type, r->name);
-			return -EOPNOTSUPP;
+			return hd_fail(err, -EOPNOTSUPP,
+				       "relocation type %u for %s is not supported",
+				       r->type, r->name);
 		}
 range:
-		snprintf(err, errlen,
-			 "%s at %#llx is out of reach of the patch code at %#llx (relocation type %u)",
-			 r->name, (unsigned long long)r->value,
-			 (unsigned long long)p, r->type);
-		return -ERANGE;
+		return hd_fail(err, -ERANGE,
+			       "%s at %#llx is out of reach of the patch code at %#llx (relocation type %u)",
+			       r->name, (unsigned long long)r->value,
+			       (unsigned long long)p, r->type);
 nospc:
-		snprintf(err, errlen, "no room for a GOT slot for %s", r->name);
-		return -ENOSPC;
+		return hd_fail(err, -ENOSPC, "no room for a GOT slot for %s",
+			       r->name);
 	}
 	return 0;
 }

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 
-#include "hdctl.h"
+#include "cmd/hdctl.h"
 
 #define HD_DEV_PATH	"/dev/hotdeploy"
 

@@ -15,7 +15,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "procobj.h"
+#include "apply/procobj.h"
 
 static char *debuginfo_path;
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procmaps.h"
+#include "apply/procmaps.h"
 
 #define PAGE		4096ULL
 /*

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "emit.h"
-#include "hdp.h"
+#include "format/write.h"
+#include "format/hdp.h"
 
 struct esec {
 	char *name;

@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "hdctl.h"
+#include "cmd/hdctl.h"
 
 struct hd_opts hd_opts;
 

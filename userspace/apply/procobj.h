@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <elfutils/libdwfl.h>
 
-#include "procmaps.h"
+#include "apply/procmaps.h"
 
 #define HD_BUILD_ID_MAX	64
 

@@ -4,15 +4,15 @@
  * its .symtab or its debug file under /usr/lib/debug/.build-id/) and the
  * bytes of its functions.
  */
-#ifndef HD_TARGET_H
-#define HD_TARGET_H
+#ifndef HD_ELF_BUILD_H
+#define HD_ELF_BUILD_H
 
 #include <gelf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct hd_target {
+struct hd_build {
 	const char *path;
 	int fd, symfd;
 	Elf *elf;		/* the binary itself */
@@ -25,8 +25,8 @@ struct hd_target {
 };
 
 /* 0, or -1 after a message on stderr. */
-int hd_target_open(struct hd_target *t, const char *path);
-void hd_target_close(struct hd_target *t);
+int hd_build_open(struct hd_build *t, const char *path);
+void hd_build_close(struct hd_build *t);
 
 /*
  * Find @name (its first @keylen bytes, then optionally ".N") in the
@@ -35,11 +35,11 @@ void hd_target_close(struct hd_target *t);
  * Returns 1 and *@out, 0 when not there, -1 (message on stderr) when
  * ambiguous.
  */
-int hd_target_lookup(struct hd_target *t, const char *name, size_t keylen,
+int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
 		     bool local, const char *obj, GElf_Sym *out);
 
 /* The file bytes at link-time address @addr, or NULL. */
-const uint8_t *hd_target_bytes(struct hd_target *t, uint64_t addr,
+const uint8_t *hd_build_bytes(struct hd_build *t, uint64_t addr,
 			       uint64_t size);
 
-#endif /* HD_TARGET_H */
+#endif /* HD_ELF_BUILD_H */

@@ -41,21 +41,21 @@ struct hd_diff {
  * With @explain, every decision is written there.
  */
 struct hd_emit;
-struct hd_target;
+struct hd_build;
 
 /*
  * With @em (and its @tgt), also include the changes in the patch model.
  */
 int hd_diff_objects(const char *old_path, const char *new_path,
 		    struct hd_diff *out, FILE *explain, struct hd_emit *em,
-		    struct hd_target *tgt);
+		    struct hd_build *tgt);
 /*
  * The same over two binaries or shared libraries linked with
  * -Wl,--emit-relocs, split back into functions and data objects.
  */
 int hd_diff_binaries(const char *old_path, const char *new_path,
 		     struct hd_diff *out, FILE *explain, struct hd_emit *em,
-		     struct hd_target *tgt);
+		     struct hd_build *tgt);
 void hd_diff_free(struct hd_diff *d);
 
 #endif /* HD_DIFF_H */

@@ -9,7 +9,7 @@
 
 #include <linux/hotdeploy.h>
 
-#include "hdctl.h"
+#include "cmd/hdctl.h"
 
 static const struct {
 	__u64 bit;

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diff.h"
-#include "emit.h"
-#include "hdp.h"
-#include "target.h"
-#include "hdctl.h"
+#include "diff/diff.h"
+#include "format/write.h"
+#include "format/hdp.h"
+#include "elf/build.h"
+#include "cmd/hdctl.h"
 
 void usage_diff(void)
 {
@@ -81,7 +81,7 @@ int cmd_diff(int argc, char **argv)
 		{ 0 }
 	};
 	const char *target = NULL, *output = NULL;
-	struct hd_target tgt = { .fd = -1, .symfd = -1 };
+	struct hd_build tgt = { .fd = -1, .symfd = -1 };
 	struct hd_emit *em = NULL;
 	struct hd_diff d = { 0 };
 	bool explain = false, linked;
@@ -123,7 +123,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	half = argc / 2;
 	if (target) {
-		if (hd_target_open(&tgt, target))
+		if (hd_build_open(&tgt, target))
 			return HD_EXIT_FAIL;
 		char *abs = realpath(target, NULL);
 
@@ -204,7 +204,7 @@ int cmd_diff(int argc, char **argv)
 out:
 	hd_emit_free(em);
 	if (target)
-		hd_target_close(&tgt);
+		hd_build_close(&tgt);
 	hd_diff_free(&d);
 	return ret;
 }

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hdctl.h"
-#include "kapi.h"
-#include "procobj.h"
+#include "cmd/hdctl.h"
+#include "apply/kapi.h"
+#include "apply/procobj.h"
 
 void usage_list(void)
 {

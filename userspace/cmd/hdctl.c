@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hdctl.h"
+#include "cmd/hdctl.h"
 
 static const struct hd_cmd hd_cmds[] = {
 	{ "diff", cmd_diff, usage_diff,

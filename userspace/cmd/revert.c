@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hdctl.h"
-#include "kapi.h"
-#include "procobj.h"
+#include "cmd/hdctl.h"
+#include "apply/kapi.h"
+#include "apply/procobj.h"
 
 void usage_revert(void)
 {

@@ -33,8 +33,6 @@ void hd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hd_json_print(struct json_object *obj);
 
 int hd_dev_open(void);
-/* A whole file in memory (malloc'ed), or NULL after saying why. */
-void *hd_slurp(const char *path, size_t *len);
 
 /* Commands. */
 int cmd_diff(int argc, char **argv);

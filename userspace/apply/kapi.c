@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "kapi.h"
+#include "apply/kapi.h"
 
 int hd_kernel_apply(int fd, struct hd_apply *a)
 {

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diffobj.h"
-#include "hdctl.h"
-#include "reloc.h"
+#include "diff/model.h"
+#include "cmd/hdctl.h"
+#include "elf/reloc.h"
 
 void *obj_alloc(struct obj *o, size_t size)
 {

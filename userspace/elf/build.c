@@ -7,14 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "target.h"
+#include "elf/build.h"
 
 static void terr(const char *path, const char *what)
 {
 	fprintf(stderr, "hdctl: %s: %s\n", path, what);
 }
 
-static int read_build_id(struct hd_target *t)
+static int read_build_id(struct hd_build *t)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -42,7 +42,7 @@ static int read_build_id(struct hd_target *t)
 	return -1;
 }
 
-static int find_symtab(struct hd_target *t, Elf *elf)
+static int find_symtab(struct hd_build *t, Elf *elf)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -63,7 +63,7 @@ static int find_symtab(struct hd_target *t, Elf *elf)
 }
 
 /* The separate debug file, by build-id, when the binary is stripped. */
-static int open_debug(struct hd_target *t)
+static int open_debug(struct hd_build *t)
 {
 	char path[64 + 2 * sizeof(t->build_id)];
 	size_t i, n;
@@ -86,7 +86,7 @@ static int open_debug(struct hd_target *t)
 	return 0;
 }
 
-int hd_target_open(struct hd_target *t, const char *path)
+int hd_build_open(struct hd_build *t, const char *path)
 {
 	GElf_Ehdr eh;
 
@@ -114,11 +114,11 @@ int hd_target_open(struct hd_target *t, const char *path)
 	}
 	return 0;
 fail:
-	hd_target_close(t);
+	hd_build_close(t);
 	return -1;
 }
 
-void hd_target_close(struct hd_target *t)
+void hd_build_close(struct hd_build *t)
 {
 	if (t->symelf && t->symelf != t->elf)
 		elf_end(t->symelf);
@@ -160,7 +160,7 @@ static bool name_matches(const char *s, const char *name, size_t keylen)
 	       strspn(s + keylen + 1, "0123456789") == strlen(s + keylen + 1);
 }
 
-int hd_target_lookup(struct hd_target *t, const char *name, size_t keylen,
+int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
 		     bool local, const char *obj, GElf_Sym *out)
 {
 	bool in_unit = false;
@@ -194,7 +194,7 @@ int hd_target_lookup(struct hd_target *t, const char *name, size_t keylen,
 	return found;
 }
 
-const uint8_t *hd_target_bytes(struct hd_target *t, uint64_t addr,
+const uint8_t *hd_build_bytes(struct hd_build *t, uint64_t addr,
 			       uint64_t size)
 {
 	Elf_Scn *scn = NULL;

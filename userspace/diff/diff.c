@@ -19,13 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diff.h"
-#include "diffobj.h"
-#include "emit.h"
-#include "hdctl.h"
-#include "hdp.h"
-#include "reloc.h"
-#include "target.h"
+#include "diff/diff.h"
+#include "diff/model.h"
+#include "format/write.h"
+#include "cmd/hdctl.h"
+#include "format/hdp.h"
+#include "elf/reloc.h"
+#include "elf/build.h"
 
 /* A jmp rel32 over the old function's first bytes. */
 #define HD_JUMP_SIZE	5
@@ -779,7 +779,7 @@ struct incl {
 	struct obj *old;
 	const char *objname;	/* basename, to find file-local symbols */
 	struct hd_emit *em;
-	struct hd_target *tgt;
+	struct hd_build *tgt;
 	const struct hd_diff *changed;
 	size_t from;
 	long *secmap;		/* input section -> emitted, or -1 */
@@ -834,7 +834,7 @@ static long target_sym(struct incl *in, const struct dsym *s)
 	GElf_Sym ts;
 	int r;
 
-	r = hd_target_lookup(in->tgt, s->name, sym_key_len(&s->sym, s->name),
+	r = hd_build_lookup(in->tgt, s->name, sym_key_len(&s->sym, s->name),
 			     local, s->unit ? s->unit : in->objname, &ts);
 	if (r < 0)
 		return -1;
@@ -965,7 +965,7 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 		return in->symmap[idx];
 	if (s->st_shndx == SHN_UNDEF) {
 		GElf_Sym ts;
-		int r = hd_target_lookup(in->tgt, ds->name, strlen(ds->name),
+		int r = hd_build_lookup(in->tgt, ds->name, strlen(ds->name),
 					 false, in->objname, &ts);
 
 		if (r < 0)
@@ -1058,7 +1058,7 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 		return -1;
 	if (c->status == HD_FUNC_NEW)
 		return hd_emit_func(in->em, sym, HDP_FUNC_NEW, c->name, 0, 0, 0);
-	r = hd_target_lookup(in->tgt, c->name, strlen(c->name),
+	r = hd_build_lookup(in->tgt, c->name, strlen(c->name),
 			     GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,
 			     c->unit ? c->unit : in->objname, &ts);
 	if (r <= 0) {
@@ -1073,7 +1073,7 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 		       (unsigned long long)nf->twin->sym.st_size);
 		return -1;
 	}
-	bytes = hd_target_bytes(in->tgt, ts.st_value, ts.st_size);
+	bytes = hd_build_bytes(in->tgt, ts.st_value, ts.st_size);
 	if (!bytes) {
 		hd_err("%s: %s: its bytes are not in the target file",
 		       in->tgt->path, c->name);
@@ -1085,7 +1085,7 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 
 static int include_and_emit(struct obj *old, struct obj *new,
 			    const struct hd_diff *changed, size_t from,
-			    struct hd_emit *em, struct hd_target *tgt)
+			    struct hd_emit *em, struct hd_build *tgt)
 {
 	struct incl in = { .o = new, .old = old, .em = em, .tgt = tgt,
 			   .changed = changed, .from = from };
@@ -1122,7 +1122,7 @@ out:
 
 static int diff_builds(const char *old_path, const char *new_path,
 		       bool linked, struct hd_diff *out, FILE *explain,
-		       struct hd_emit *em, struct hd_target *tgt)
+		       struct hd_emit *em, struct hd_build *tgt)
 {
 	struct obj old, new;
 	size_t i, from = out->n;
@@ -1187,14 +1187,14 @@ close_old:
 
 int hd_diff_objects(const char *old_path, const char *new_path,
 		    struct hd_diff *out, FILE *explain, struct hd_emit *em,
-		    struct hd_target *tgt)
+		    struct hd_build *tgt)
 {
 	return diff_builds(old_path, new_path, false, out, explain, em, tgt);
 }
 
 int hd_diff_binaries(const char *old_path, const char *new_path,
 		     struct hd_diff *out, FILE *explain, struct hd_emit *em,
-		     struct hd_target *tgt)
+		     struct hd_build *tgt)
 {
 	return diff_builds(old_path, new_path, true, out, explain, em, tgt);
 }

@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hdctl.h"
-#include "hdp.h"
+#include "base/file.h"
+#include "cmd/hdctl.h"
+#include "format/hdp.h"
 
 void usage_info(void)
 {
@@ -16,46 +17,6 @@ void usage_info(void)
 	       "Check a patch file and print its target (path, build-id), each\n"
 	       "function it replaces or adds, and where its undefined symbols\n"
 	       "resolve.  Exits 1 if the file is unreadable or malformed.\n");
-}
-
-/* The whole file, or NULL after a message. */
-void *hd_slurp(const char *path, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0, r;
-	char *buf = malloc(cap), *p;
-	FILE *f = fopen(path, "rb");
-
-	if (!f || !buf) {
-		hd_err("%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n < cap)
-			continue;
-		if (cap >= (1UL << 30)) {
-			hd_err("%s: larger than 1 GiB", path);
-			goto fail;
-		}
-		p = realloc(buf, cap *= 2);
-		if (!p) {
-			hd_err("out of memory");
-			goto fail;
-		}
-		buf = p;
-	}
-	if (ferror(f)) {
-		hd_err("%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-fail:
-	if (f)
-		fclose(f);
-	free(buf);
-	return NULL;
 }
 
 static const char *kind_name(uint32_t kind)
@@ -179,6 +140,7 @@ static void print_json(const struct hdp_file *f)
 int cmd_info(int argc, char **argv)
 {
 	struct hdp_file f;
+	struct hd_error e;
 	char err[256];
 	size_t len;
 	void *buf;
@@ -187,9 +149,11 @@ int cmd_info(int argc, char **argv)
 		usage_info();
 		return HD_EXIT_USAGE;
 	}
-	buf = hd_slurp(argv[optind], &len);
-	if (!buf)
+	buf = hd_slurp(argv[optind], &len, &e);
+	if (!buf) {
+		hd_err("%s", e.msg);
 		return HD_EXIT_FAIL;
+	}
 	if (hdp_parse(buf, len, &f, err, sizeof(err))) {
 		hd_err("%s: %s", argv[optind], err);
 		free(buf);

@@ -29,9 +29,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diffobj.h"
-#include "hdctl.h"
-#include "hdp.h"
+#include "diff/model.h"
+#include "cmd/hdctl.h"
+#include "format/hdp.h"
 
 enum piece_kind {
 	P_FUNC,		/* a function symbol's code */

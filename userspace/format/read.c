@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hdp.h"
-#include "reloc.h"
+#include "format/hdp.h"
+#include "elf/reloc.h"
 
 struct ctx {
 	Elf *elf;
