@@ -25,7 +25,8 @@
 
 void usage_apply(void)
 {
-	printf("Usage: hdctl [-j] apply FILE.hdp --pid PID [--retries N] [--retry-delay MS]\n"
+	fprintf(hd_usage_out(),
+		"Usage: hdctl [-j] apply FILE.hdp --pid PID [--retries N] [--retry-delay MS]\n"
 	       "                   [--timeout MS] [--force] [--dry-run] [--stats]\n"
 	       "                   [--save-image DIR]\n"
 	       "Apply a patch made by 'hdctl diff' to running process PID: find\n"
@@ -118,7 +119,7 @@ int cmd_apply(int argc, char **argv)
 	size_t len;
 	void *buf;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = hd_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 'p':
 			pid = atoi(optarg);

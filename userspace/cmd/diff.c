@@ -21,7 +21,8 @@
 
 void usage_diff(void)
 {
-	printf("Usage: hdctl [-j] diff [--explain] [--target BINARY -o FILE.hdp]\n"
+	fprintf(hd_usage_out(),
+		"Usage: hdctl [-j] diff [--explain] [--target BINARY -o FILE.hdp]\n"
 	       "                  OLD.o... NEW.o...\n"
 	       "       hdctl [-j] diff [--explain] [--target BINARY] [-o FILE.hdp]\n"
 	       "                  OLD-BIN NEW-BIN\n"
@@ -87,7 +88,7 @@ int cmd_diff(int argc, char **argv)
 	bool explain = false, linked;
 	int c, i, j, half, ret = HD_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "et:o:", opts, NULL)) != -1) {
+	while ((c = hd_getopt(argc, argv, "et:o:", opts)) != -1) {
 		switch (c) {
 		case 'e':
 			explain = true;

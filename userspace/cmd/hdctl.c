@@ -31,11 +31,12 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: hdctl [-j|--json] [-p|--pretty] COMMAND [ARGS]\n"
-		   "       hdctl help [COMMAND]\n\nCommands:\n");
+	fprintf(f, "Usage: hdctl [-j|--json] [-p|--pretty] [-v|--verbose] COMMAND [ARGS]\n"
+		   "       hdctl help [COMMAND]\n"
+		   "       hdctl COMMAND --help\n\nCommands:\n");
 	for (i = 0; i < HD_NCMDS; i++)
 		fprintf(f, "  %-10s %s\n", hd_cmds[i].name, hd_cmds[i].summary);
-	fprintf(f, "\nSee hdctl(8).\n");
+	fprintf(f, "\nGlobal options may stand anywhere on the line.  See hdctl(8).\n");
 }
 
 static const struct hd_cmd *find_cmd(const char *name)
@@ -48,20 +49,29 @@ static const struct hd_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
+static int unknown_cmd(const char *name)
+{
+	fprintf(stderr, "hdctl: unknown command '%s'\n", name);
+	usage(stderr);
+	return HD_EXIT_USAGE;
+}
+
+/* hdctl help [COMMAND] */
 static int cmd_help(int argc, char **argv)
 {
-	const struct hd_cmd *cmd;
-
+	if (argc > 2) {
+		fprintf(stderr, "hdctl help: one command at most\n");
+		usage(stderr);
+		return HD_EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stdout);
 		return HD_EXIT_OK;
 	}
-	cmd = find_cmd(argv[1]);
-	if (!cmd) {
-		hd_err("unknown command '%s'; try 'hdctl help'", argv[1]);
-		return HD_EXIT_USAGE;
-	}
-	cmd->usage();
+	hd_cmd_current = find_cmd(argv[1]);
+	if (!hd_cmd_current)
+		return unknown_cmd(argv[1]);
+	hd_help();
 	return HD_EXIT_OK;
 }
 
@@ -70,15 +80,16 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json",	no_argument,	NULL, 'j' },
 		{ "pretty",	no_argument,	NULL, 'p' },
+		{ "verbose",	no_argument,	NULL, 'v' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ "version",	no_argument,	NULL, 'V' },
 		{ 0 }
 	};
-	const struct hd_cmd *cmd;
 	int c;
 
 	/* "+": stop at the command name; the command parses the rest. */
-	while ((c = getopt_long(argc, argv, "+jphV", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+jpvhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			hd_opts.json = true;
@@ -87,6 +98,9 @@ int main(int argc, char **argv)
 			hd_opts.json = true;
 			hd_opts.pretty = true;
 			break;
+		case 'v':
+			hd_opts.verbose = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return HD_EXIT_OK;
@@ -94,6 +108,8 @@ int main(int argc, char **argv)
 			printf("hdctl %s\n", HDCTL_VERSION);
 			return HD_EXIT_OK;
 		default:
+			fprintf(stderr, "hdctl: unknown option '%s'\n",
+				argv[optind - 1]);
 			usage(stderr);
 			return HD_EXIT_USAGE;
 		}
@@ -106,11 +122,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[0], "help"))
 		return cmd_help(argc, argv);
-	cmd = find_cmd(argv[0]);
-	if (!cmd) {
-		hd_err("unknown command '%s'; try 'hdctl help'", argv[0]);
-		return HD_EXIT_USAGE;
-	}
+	hd_cmd_current = find_cmd(argv[0]);
+	if (!hd_cmd_current)
+		return unknown_cmd(argv[0]);
 	optind = 0;	/* let the command run getopt from its own argv[0] */
-	return cmd->run(argc, argv);
+	return hd_cmd_current->run(argc, argv);
 }

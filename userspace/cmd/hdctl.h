@@ -2,8 +2,10 @@
 #ifndef HDCTL_H
 #define HDCTL_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #define HDCTL_VERSION	"0.1"
@@ -12,10 +14,13 @@
 #define HD_EXIT_OK	0
 #define HD_EXIT_FAIL	1	/* the operation failed or was refused */
 #define HD_EXIT_USAGE	2	/* bad command line */
+#define HD_EXIT_NOCHANGE 3	/* hdctl diff: the builds do not differ */
 
 struct hd_opts {
 	bool json;
 	bool pretty;
+	bool verbose;
+	bool help;	/* a usage text is being asked for: stdout */
 };
 
 extern struct hd_opts hd_opts;
@@ -27,7 +32,28 @@ struct hd_cmd {
 	const char *summary;
 };
 
-/* One line on stderr: "hdctl: <what failed>". */
+/* The command being run (set by main), for help and usage errors. */
+extern const struct hd_cmd *hd_cmd_current;
+
+/*
+ * A command's getopt_long(): also takes -j/--json, -p/--pretty,
+ * -v/--verbose and -h/--help anywhere, permutes options and positional
+ * arguments, exits 0 after printing the usage for --help, and exits 2
+ * naming the option for an unknown one or a missing value.
+ */
+int hd_getopt(int argc, char **argv, const char *shortopts,
+	      const struct option *longopts);
+/* Where a usage text goes: stdout when asked for, stderr on an error. */
+FILE *hd_usage_out(void);
+/* The current command's usage on stdout. */
+void hd_help(void);
+/* "hdctl CMD: <why>" and the command's usage on stderr; HD_EXIT_USAGE. */
+int hd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * What failed, as one line "hdctl: <what failed>" on stderr; under
+ * --json, as {"error": "<what failed>"} on stdout instead.
+ */
 void hd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a JSON object on stdout, honouring -p, and release it. */
 void hd_json_print(struct json_object *obj);

@@ -13,7 +13,8 @@
 
 void usage_info(void)
 {
-	printf("Usage: hdctl [-j|-p] info FILE.hdp\n"
+	fprintf(hd_usage_out(),
+		"Usage: hdctl [-j|-p] info FILE.hdp\n"
 	       "Check a patch file and print its target (path, build-id), each\n"
 	       "function it replaces or adds, and where its undefined symbols\n"
 	       "resolve.  Exits 1 if the file is unreadable or malformed.\n");
@@ -145,7 +146,7 @@ int cmd_info(int argc, char **argv)
 	size_t len;
 	void *buf;
 
-	if (getopt(argc, argv, "") != -1 || optind != argc - 1) {
+	if (hd_getopt(argc, argv, "", NULL) != -1 || optind != argc - 1) {
 		usage_info();
 		return HD_EXIT_USAGE;
 	}

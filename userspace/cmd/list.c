@@ -16,7 +16,8 @@
 
 void usage_list(void)
 {
-	printf("Usage: hdctl [-j] list [--pid PID]\n"
+	fprintf(hd_usage_out(),
+		"Usage: hdctl [-j] list [--pid PID]\n"
 	       "List the patches applied to process PID, or to every process,\n"
 	       "oldest first, with the functions each one redirects.\n");
 }
@@ -142,7 +143,7 @@ int cmd_list(int argc, char **argv)
 	int fd, c, ret = 0, shown, any = 0;
 	pid_t pid = 0;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = hd_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'p')
 			pid = atoi(optarg);
 		if (c != 'p' || pid <= 0) {

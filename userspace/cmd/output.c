@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hdctl's output: one-line errors and JSON.  In the library rather than
- * next to main() so that every command's code, and the unit tests linking
- * it, report the same way.
+ * hdctl's output: one-line errors and JSON, the same way for every
+ * command.  The libraries below cmd/ never print: they return a struct
+ * hd_error, and the command shows it with hd_err().
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,13 +13,20 @@ struct hd_opts hd_opts;
 
 void hd_err(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fputs("hdctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (hd_opts.json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		hd_json_print(o);
+		return;
+	}
+	fprintf(stderr, "hdctl: %s\n", msg);
 }
 
 void hd_json_print(struct json_object *obj)

@@ -13,7 +13,8 @@
 
 void usage_revert(void)
 {
-	printf("Usage: hdctl [-j] revert --pid PID [--patch ID | --all] [--force]\n"
+	fprintf(hd_usage_out(),
+		"Usage: hdctl [-j] revert --pid PID [--patch ID | --all] [--force]\n"
 	       "                    [--retries N] [--retry-delay MS] [--timeout MS]\n"
 	       "Restore the original code of process PID: its most recent patch,\n"
 	       "patch ID (which must be the most recent: patches stack), or all of\n"
@@ -82,7 +83,7 @@ int cmd_revert(int argc, char **argv)
 	int fd, c, all = 0, count = 0, ret;
 	pid_t pid = 0;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = hd_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 'p':
 			pid = atoi(optarg);

@@ -25,7 +25,8 @@ static const struct {
 
 void usage_version(void)
 {
-	printf("Usage: hdctl [-j] version\n"
+	fprintf(hd_usage_out(),
+		"Usage: hdctl [-j] version\n"
 	       "Print hdctl's version and the ABI version and features of the\n"
 	       "loaded hotdeploy module.  Exits 1 if the module cannot be reached.\n");
 }
@@ -67,7 +68,7 @@ int cmd_version(int argc, char **argv)
 	struct hd_version v = { .size = sizeof(v) };
 	int fd;
 
-	if (getopt(argc, argv, "") != -1 || optind != argc) {
+	if (hd_getopt(argc, argv, "", NULL) != -1 || optind != argc) {
 		usage_version();
 		return HD_EXIT_USAGE;
 	}
