@@ -7,7 +7,7 @@
 # make lint      checkpatch --strict, sparse, -Werror userspace
 # make bench     benchmarks against a ptrace patcher, in a QEMU guest
 #                (Documentation/performance.rst); bench-smoke: a short run
-# make install   module (modules_install) and hdctl with its man page
+# make install   module (modules_install), hdctl, its man page and bash completion
 
 # The kernel to build for: the running one when its headers are here (a
 # real host), otherwise the newest installed headers (Debian's, booted in
@@ -244,6 +244,8 @@ install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 	install -D -m 0755 userspace/hdctl $(DESTDIR)$(PREFIX)/sbin/hdctl
 	install -D -m 0644 Documentation/hdctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/hdctl.8
+	install -D -m 0644 userspace/bash-completion/hdctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/hdctl
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

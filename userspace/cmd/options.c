@@ -8,6 +8,7 @@
  * the usage on stderr with exit 2.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,9 +122,10 @@ static const struct option *merged(const struct option *own)
 {
 	static struct option all[MAX_OPTS + NGLOBAL + 1];
 	static const struct option *cached;
+	static bool built;
 	size_t n = 0;
 
-	if (cached == own)
+	if (built && cached == own)
 		return all;
 	for (; own && own[n].name; n++) {
 		if (n == MAX_OPTS)
@@ -133,6 +135,7 @@ static const struct option *merged(const struct option *own)
 	memcpy(all + n, global_opts, sizeof(global_opts));
 	memset(all + n + NGLOBAL, 0, sizeof(all[0]));
 	cached = own;
+	built = true;
 	return all;
 }
 
