@@ -15,12 +15,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hdp_file f;
-	char err[256];
+	struct hd_error err = { 0 };
 	size_t i, n = 0;
 
-	if (hdp_parse(data, size, &f, err, sizeof(err))) {
+	if (hdp_parse(data, size, &f, &err)) {
 		/* A refusal always says why. */
-		if (!err[0])
+		if (!err.msg[0])
 			__builtin_trap();
 		return 0;
 	}

@@ -92,9 +92,13 @@ static int diff_case(struct __test_metadata *_metadata, const char *c,
 			continue;
 		snprintf(op, sizeof(op), "%s/old/%s", dir, de->d_name);
 		snprintf(np, sizeof(np), "%s/new/%s", dir, de->d_name);
-		if (hd_diff_objects(op, np, &res, NULL, NULL, NULL)) {
-			TH_LOG("%s %s-%s: diff of %s failed", c, cc, opt, de->d_name);
+		if (hd_diff_objects(op, np, &res, NULL, NULL) ||
+		    res.nrefusals) {
+			TH_LOG("%s %s-%s: diff of %s failed: %s", c, cc, opt,
+			       de->d_name, res.nrefusals ? res.refusals[0] :
+			       res.err.msg);
 			bad++;
+			hd_diff_free(&res);
 			continue;
 		}
 		for (i = 0; i < res.n && ng < 64; i++)
@@ -225,8 +229,45 @@ REFUSE_CASE(refuse_global_layout)
 REFUSE_CASE(refuse_tls)
 REFUSE_CASE(refuse_init_value)
 REFUSE_CASE(refuse_global_const)
+REFUSE_CASE(refuse_two_at_once)
 
-/* The command says so, and exits 1, when nothing changed. */
+/*
+ * Every change that cannot be patched is reported by one run, as the
+ * library's list and as the command's lines plus a count.
+ */
+TEST(every_refusal_is_reported_at_once)
+{
+	char tmpl[] = "/tmp/hd-diff-XXXXXX", op[300], np[300], cmd[1024];
+	char out[2048] = "";
+	struct hd_diff res = { 0 };
+	FILE *p;
+	size_t n;
+
+	ASSERT_NE(NULL, mkdtemp(tmpl));
+	ASSERT_EQ(0, build("refuse_two_at_once", "old", "gcc", "O2", tmpl));
+	ASSERT_EQ(0, build("refuse_two_at_once", "new", "gcc", "O2", tmpl));
+	snprintf(op, sizeof(op), "%s/old/a.o", tmpl);
+	snprintf(np, sizeof(np), "%s/new/a.o", tmpl);
+	ASSERT_EQ(0, hd_diff_objects(op, np, &res, NULL, NULL));
+	ASSERT_EQ(2, res.nrefusals);
+	EXPECT_NE(NULL, strstr(res.refusals[0], "table changes size"));
+	EXPECT_NE(NULL, strstr(res.refusals[1], "initial value of limit"));
+	hd_diff_free(&res);
+	snprintf(cmd, sizeof(cmd),
+		 "userspace/hdctl diff %s/old/a.o %s/new/a.o 2>&1; echo rc=$?; rm -rf %s",
+		 tmpl, tmpl, tmpl);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	pclose(p);
+	EXPECT_NE(NULL, strstr(out, "table changes size")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "initial value of limit")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "2 changes cannot be patched live")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "rc=1")) TH_LOG("%s", out);
+}
+
+/* The command says so, and exits 3 (HD_EXIT_NOCHANGE), when nothing changed. */
 TEST(empty_patch_says_so)
 {
 	char tmpl[] = "/tmp/hd-diff-XXXXXX", cmd[1024], out[256] = "";
@@ -245,7 +286,7 @@ TEST(empty_patch_says_so)
 	pclose(p);
 	ASSERT_LT(0, st);
 	EXPECT_NE(NULL, strstr(out, "nothing to patch"));
-	EXPECT_NE(NULL, strstr(out, "rc=1"));
+	EXPECT_NE(NULL, strstr(out, "rc=3"));
 }
 
 /* A file that is not an object is refused, by name. */

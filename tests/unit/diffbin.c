@@ -122,8 +122,9 @@ static int diff_build(struct __test_metadata *_metadata, const char *c,
 	}
 	snprintf(op, sizeof(op), "%s/old-bin", dir);
 	snprintf(np, sizeof(np), "%s/new-bin", dir);
-	if (hd_diff_binaries(op, np, &res, NULL, NULL, NULL)) {
-		TH_LOG("%s %s: diff failed", c, build);
+	if (hd_diff_binaries(op, np, &res, NULL, NULL) || res.nrefusals) {
+		TH_LOG("%s %s: diff failed: %s", c, build,
+		       res.nrefusals ? res.refusals[0] : res.err.msg);
 		bad++;
 	}
 	for (i = 0; i < res.n && ng < MAXF; i++)
@@ -270,13 +271,13 @@ TEST(init_once_warned)
 	run("rm -rf %s", d);
 }
 
-/* Nothing changed: no patch, and the command says so. */
+/* Nothing changed: no patch, the command says so and exits 3. */
 TEST(unchanged_build_is_an_empty_patch)
 {
 	char d[32], out[8192];
 
 	ASSERT_EQ(0, build_one(d, "whitespace_only", "clang", "O2", "pie"));
-	EXPECT_EQ(1, capture(out, sizeof(out),
+	EXPECT_EQ(3, capture(out, sizeof(out),
 			     "userspace/hdctl diff %s/old-bin %s/new-bin -o %s/p.hdp",
 			     d, d, d));
 	EXPECT_NE(NULL, strstr(out, "nothing to patch"));

@@ -278,7 +278,8 @@ static void *make_patch(const char *dir, size_t *len)
 /* Every proper prefix of a patch is refused, with a reason. */
 TEST(truncated_refused)
 {
-	char dir[] = "/tmp/hd-hdp-XXXXXX", err[256];
+	char dir[] = "/tmp/hd-hdp-XXXXXX";
+	struct hd_error err;
 	struct hdp_file f;
 	size_t len, n;
 	uint8_t *buf;
@@ -286,7 +287,7 @@ TEST(truncated_refused)
 	ASSERT_NE(NULL, mkdtemp(dir));
 	buf = make_patch(dir, &len);
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, hdp_parse(buf, len, &f, err, sizeof(err)));
+	ASSERT_EQ(0, hdp_parse(buf, len, &f, &err));
 	EXPECT_EQ(2, f.nfuncs);
 	hdp_release(&f);
 	for (n = 0; n < len; n++) {
@@ -294,14 +295,14 @@ TEST(truncated_refused)
 
 		/* An exact-size copy, so ASan sees any read past the end. */
 		memcpy(copy, buf, n);
-		err[0] = 0;
-		if (!hdp_parse(copy, n, &f, err, sizeof(err))) {
+		err.msg[0] = 0;
+		if (!hdp_parse(copy, n, &f, &err)) {
 			hdp_release(&f);
 			TH_LOG("prefix of %zu of %zu bytes accepted", n, len);
 			free(copy);
 			ASSERT_TRUE(0);
 		}
-		ASSERT_NE(0, err[0]);
+		ASSERT_NE(0, err.msg[0]);
 		free(copy);
 	}
 	free(buf);
@@ -311,7 +312,8 @@ TEST(truncated_refused)
 /* Random corruption: no crash; a wrong format version is named. */
 TEST(corrupted_never_crashes)
 {
-	char dir[] = "/tmp/hd-hdp-XXXXXX", err[256];
+	char dir[] = "/tmp/hd-hdp-XXXXXX";
+	struct hd_error err;
 	size_t len, i, refused = 0;
 	struct hdp_file f;
 	uint8_t *buf, *copy;
@@ -327,7 +329,7 @@ TEST(corrupted_never_crashes)
 		memcpy(copy, buf, len);
 		for (k = 0; k < flips; k++)
 			copy[rand_r(&seed) % len] ^= 1 << (rand_r(&seed) % 8);
-		if (hdp_parse(copy, len, &f, err, sizeof(err)))
+		if (hdp_parse(copy, len, &f, &err))
 			refused++;
 		else
 			hdp_release(&f);
@@ -341,8 +343,8 @@ TEST(corrupted_never_crashes)
 			break;
 	ASSERT_GT(len, i + 16);
 	copy[i + 12] = 9;
-	ASSERT_NE(0, hdp_parse(copy, len, &f, err, sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "format version 9"));
+	ASSERT_NE(0, hdp_parse(copy, len, &f, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "format version 9"));
 	free(copy);
 	free(buf);
 	run("rm -rf %s", dir);

@@ -17,6 +17,9 @@
 #include "elf/reloc.h"
 #include "format/hdp.h"
 
+/* The diff checks old functions against elf/'s jump, the module writes its own. */
+_Static_assert(HD_X86_JMP_SIZE == HD_JMP_SIZE, "one jump size");
+
 #define PAGE		4096ULL
 #define REACH		((1ULL << 31) - PAGE)
 #define GUARD		(1ULL << 20)
@@ -283,7 +286,7 @@ int hd_plan_make(const struct hdp_file *f, const struct hd_proc *proc,
 	struct hd_stubs stubs = { 0 };
 	struct hd_reloc *rel = NULL;
 	size_t end = 0, dend = 0, nrel = 0, cap, i;
-	char hex[2 * HDP_MAX_BUILD_ID + 1];
+	char hex[2 * HD_BUILD_ID_MAX + 1];
 	int ret = -1;
 
 	obj = hd_proc_find_build_id(proc, f->build_id, f->build_id_len);

@@ -12,8 +12,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "apply/procmaps.h"
-
-#define HD_BUILD_ID_MAX	64
+#include "elf/build.h"
 
 struct hd_object {
 	Dwfl_Module *mod;

@@ -160,8 +160,8 @@ int cmd_apply(int argc, char **argv)
 		hd_err("%s", e.msg);
 		return HD_EXIT_FAIL;
 	}
-	if (hdp_parse(buf, len, &f, msg, sizeof(msg))) {
-		hd_err("%s: %s", path, msg);
+	if (hdp_parse(buf, len, &f, &e)) {
+		hd_err("%s: %s", path, e.msg);
 		goto out_buf;
 	}
 	err = hd_proc_open(pid, &proc);

@@ -5,6 +5,7 @@
  * functions whose code changed between two builds, objects matched by
  * file name, and with -o the patch that carries them.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <getopt.h>
@@ -36,8 +37,9 @@ void usage_diff(void)
 	       "stderr.  Warns about a changed function that only runs at\n"
 	       "start-up or exit (main, constructors, destructors).  With -o,\n"
 	       "writes the patch for BINARY, the running build of the old source\n"
-	       "(see hdctl info).  Exits 0 with changes, 1 when nothing changed,\n"
-	       "a change is refused, or on error.\n");
+	       "(see hdctl info).  Every change that cannot be patched live is\n"
+	       "named, then the command fails.  Exits 0 with changes, 3 when\n"
+	       "nothing changed, 1 when a change is refused or on error.\n");
 }
 
 /* The ELF type of @path (ET_REL, ET_EXEC, ET_DYN), or -1. */
@@ -73,6 +75,130 @@ static const char *base(const char *p)
 	return s ? s + 1 : p;
 }
 
+static void print_json(const struct hd_diff *d, bool linked)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct hd_func_change *c = &d->funcs[i];
+		struct json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "name", json_object_new_string(c->name));
+		json_object_object_add(f, "status", json_object_new_string(
+			c->status == HD_FUNC_NEW ? "new" : "changed"));
+		if (c->once)
+			json_object_object_add(f, "runs_once", json_object_new_string(
+				c->once == HDP_FUNC_STARTUP ? "start-up" : "exit"));
+		if (linked && c->unit)
+			json_object_object_add(f, "file",
+					       json_object_new_string(c->unit));
+		json_object_array_add(arr, f);
+	}
+	hd_json_print(arr);
+}
+
+static void print_plain(const struct hd_diff *d, bool linked)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct hd_func_change *c = &d->funcs[i];
+		bool unit = linked && c->unit;
+
+		printf("%s %s%s%s%s\n", c->status == HD_FUNC_NEW ? "new" : "changed",
+		       c->name, unit ? " (" : "", unit ? c->unit : "",
+		       unit ? ")" : "");
+	}
+}
+
+static void print_warnings(const struct hd_diff *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct hd_func_change *ch = &d->funcs[i];
+
+		if (ch->once == HDP_FUNC_STARTUP)
+			hd_err("warning: %s runs once at start-up; the running process will not execute the new code",
+			       ch->name);
+		else if (ch->once)
+			hd_err("warning: %s runs only at exit; the running process will execute the new code only when it exits",
+			       ch->name);
+	}
+}
+
+/* Diff every old object with the new one of the same name. */
+static int diff_objects(int half, char **argv, struct hd_diff *d,
+			struct hd_emit *em, struct hd_build *tgt)
+{
+	int i, j;
+
+	for (i = 0; i < half; i++) {
+		for (j = half; j < 2 * half; j++)
+			if (!strcmp(base(argv[i]), base(argv[j])))
+				break;
+		if (j == 2 * half)
+			return hd_fail(&d->err, -ENOENT,
+				       "%s: no new object of that name", argv[i]);
+		if (hd_diff_objects(argv[i], argv[j], d, em, tgt))
+			return -1;
+	}
+	return 0;
+}
+
+/* The patch's target: its symbols, and the writer that names it. */
+static int open_target(const char *target, struct hd_build *tgt,
+		       struct hd_emit **em)
+{
+	struct hd_error e;
+	char *abs;
+
+	if (hd_build_open(tgt, target, &e)) {
+		hd_err("%s", e.msg);
+		return -1;
+	}
+	/* The path apply and people will look for: absolute. */
+	abs = realpath(target, NULL);
+	*em = hd_emit_new(tgt->build_id, tgt->build_id_len, abs ? abs : target);
+	free(abs);
+	if (!*em) {
+		hd_err("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * What the diff found, in the order people read it: the decisions (with
+ * --explain), then either every refusal or the changes.
+ */
+static int report(const struct hd_diff *d, bool explain, bool linked)
+{
+	size_t i;
+
+	for (i = 0; explain && i < d->nnotes; i++)
+		fprintf(stderr, "%s\n", d->notes[i]);
+	if (d->nrefusals) {
+		for (i = 0; i < d->nrefusals; i++)
+			hd_err("%s", d->refusals[i]);
+		if (d->nrefusals > 1)
+			hd_err("%zu changes cannot be patched live; nothing was written",
+			       d->nrefusals);
+		return HD_EXIT_FAIL;
+	}
+	if (hd_opts.json)
+		print_json(d, linked);
+	else
+		print_plain(d, linked);
+	print_warnings(d);
+	if (!d->n) {
+		hd_err("no function changed: nothing to patch");
+		return HD_EXIT_NOCHANGE;
+	}
+	return HD_EXIT_OK;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,7 +212,8 @@ int cmd_diff(int argc, char **argv)
 	struct hd_emit *em = NULL;
 	struct hd_diff d = { 0 };
 	bool explain = false, linked;
-	int c, i, j, half, ret = HD_EXIT_FAIL;
+	int c, ret = HD_EXIT_FAIL;
+	struct hd_error e;
 
 	while ((c = hd_getopt(argc, argv, "et:o:", opts)) != -1) {
 		switch (c) {
@@ -99,9 +226,6 @@ int cmd_diff(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		default:
-			usage_diff();
-			return HD_EXIT_USAGE;
 		}
 	}
 	argc -= optind;
@@ -110,98 +234,24 @@ int cmd_diff(int argc, char **argv)
 	/* Two linked builds: the old one is what runs, unless told. */
 	if (linked && output && !target)
 		target = argv[0];
-	if (!linked && !target != !output) {
-		hd_err("diff: --target and -o go together; try 'hdctl help diff'");
-		return HD_EXIT_USAGE;
-	}
-	if (linked && target && !output) {
-		hd_err("diff: --target needs -o; try 'hdctl help diff'");
-		return HD_EXIT_USAGE;
-	}
-	if (argc < 2 || argc % 2) {
-		hd_err("diff needs as many new objects as old ones; try 'hdctl help diff'");
-		return HD_EXIT_USAGE;
-	}
-	half = argc / 2;
-	if (target) {
-		if (hd_build_open(&tgt, target))
-			return HD_EXIT_FAIL;
-		char *abs = realpath(target, NULL);
-
-		/* The path apply and people will look for: absolute. */
-		em = hd_emit_new(tgt.build_id, tgt.build_id_len,
-				 abs ? abs : target);
-		free(abs);
-		if (!em) {
-			hd_err("out of memory");
-			goto out;
-		}
-	}
-	for (i = 0; linked && i < 1; i++)
-		if (hd_diff_binaries(argv[0], argv[1], &d,
-				     explain ? stderr : NULL, em, &tgt))
-			goto out;
-	for (i = 0; !linked && i < half; i++) {
-		for (j = half; j < argc; j++)
-			if (!strcmp(base(argv[i]), base(argv[j])))
-				break;
-		if (j == argc) {
-			hd_err("%s: no new object of that name", argv[i]);
-			goto out;
-		}
-		if (hd_diff_objects(argv[i], argv[j], &d,
-				    explain ? stderr : NULL, em, &tgt))
-			goto out;
-	}
-	if (hd_opts.json) {
-		struct json_object *arr = json_object_new_array();
-
-		for (i = 0; i < (int)d.n; i++) {
-			struct json_object *f = json_object_new_object();
-			const char *status;
-
-			json_object_object_add(f, "name",
-					       json_object_new_string(d.funcs[i].name));
-			status = d.funcs[i].status == HD_FUNC_NEW ? "new" :
-								    "changed";
-			json_object_object_add(f, "status",
-					       json_object_new_string(status));
-			if (d.funcs[i].once)
-				json_object_object_add(f, "runs_once",
-						       json_object_new_string(d.funcs[i].once ==
-									      HDP_FUNC_STARTUP ?
-									      "start-up" : "exit"));
-			if (linked && d.funcs[i].unit)
-				json_object_object_add(f, "file",
-						       json_object_new_string(d.funcs[i].unit));
-			json_object_array_add(arr, f);
-		}
-		hd_json_print(arr);
-	} else {
-		for (i = 0; i < (int)d.n; i++)
-			printf("%s %s%s%s%s\n", d.funcs[i].status == HD_FUNC_NEW ?
-			       "new" : "changed", d.funcs[i].name,
-			       linked && d.funcs[i].unit ? " (" : "",
-			       linked && d.funcs[i].unit ? d.funcs[i].unit : "",
-			       linked && d.funcs[i].unit ? ")" : "");
-	}
-	for (i = 0; i < (int)d.n; i++) {
-		const struct hd_func_change *ch = &d.funcs[i];
-
-		if (ch->once == HDP_FUNC_STARTUP)
-			hd_err("warning: %s runs once at start-up; the running process will not execute the new code",
-			       ch->name);
-		else if (ch->once)
-			hd_err("warning: %s runs only at exit; the running process will execute the new code only when it exits",
-			       ch->name);
-	}
-	if (!d.n) {
-		hd_err("no function changed: nothing to patch");
+	if (!linked && !target != !output)
+		return hd_usage_error("--target and -o go together");
+	if (linked && target && !output)
+		return hd_usage_error("--target needs -o");
+	if (argc < 2 || argc % 2)
+		return hd_usage_error("as many new objects as old ones, please");
+	if (target && open_target(target, &tgt, &em))
+		goto out;
+	if (linked ? hd_diff_binaries(argv[0], argv[1], &d, em, &tgt) :
+		     diff_objects(argc / 2, argv, &d, em, &tgt)) {
+		hd_err("%s", d.err.msg);
 		goto out;
 	}
-	if (em && hd_emit_write(em, output))
-		goto out;
-	ret = HD_EXIT_OK;
+	ret = report(&d, explain, linked);
+	if (ret == HD_EXIT_OK && em && hd_emit_write(em, output, &e)) {
+		hd_err("%s", e.msg);
+		ret = HD_EXIT_FAIL;
+	}
 out:
 	hd_emit_free(em);
 	if (target)

@@ -81,7 +81,7 @@ static void print_json(const struct hdp_file *f)
 	struct json_object *o = json_object_new_object();
 	struct json_object *funcs = json_object_new_array();
 	struct json_object *syms = json_object_new_array();
-	char id[2 * HDP_MAX_BUILD_ID + 1], hash[17];
+	char id[2 * HD_BUILD_ID_MAX + 1], hash[17];
 	size_t i;
 
 	for (i = 0; i < f->build_id_len; i++)
@@ -142,7 +142,6 @@ int cmd_info(int argc, char **argv)
 {
 	struct hdp_file f;
 	struct hd_error e;
-	char err[256];
 	size_t len;
 	void *buf;
 
@@ -155,8 +154,8 @@ int cmd_info(int argc, char **argv)
 		hd_err("%s", e.msg);
 		return HD_EXIT_FAIL;
 	}
-	if (hdp_parse(buf, len, &f, err, sizeof(err))) {
-		hd_err("%s: %s", argv[optind], err);
+	if (hdp_parse(buf, len, &f, &e)) {
+		hd_err("%s: %s", argv[optind], e.msg);
 		free(buf);
 		return HD_EXIT_FAIL;
 	}

@@ -22,13 +22,9 @@
 #include "diff/diff.h"
 #include "diff/model.h"
 #include "format/write.h"
-#include "cmd/hdctl.h"
 #include "format/hdp.h"
 #include "elf/reloc.h"
 #include "elf/build.h"
-
-/* A jmp rel32 over the old function's first bytes. */
-#define HD_JUMP_SIZE	5
 
 /* Read one function symbol's bytes and relocations into @f. */
 static int load_func(struct obj *o, size_t idx, struct obj_func *f)
@@ -37,14 +33,14 @@ static int load_func(struct obj *o, size_t idx, struct obj_func *f)
 	const struct dsec *sec = obj_sec(o, s->sym.st_shndx);
 
 	if (!sec) {
-		hd_err("%s: function %s: cannot read its section", o->path,
+		hd_fail(o->err, 0, "%s: function %s: cannot read its section", o->path,
 		       s->name);
 		return -1;
 	}
 	if (sec->sh.sh_type != SHT_PROGBITS || !sec->data ||
 	    s->sym.st_value > sec->sh.sh_size ||
 	    s->sym.st_size > sec->sh.sh_size - s->sym.st_value) {
-		hd_err("%s: function %s lies outside its section", o->path,
+		hd_fail(o->err, 0, "%s: function %s lies outside its section", o->path,
 		       s->name);
 		return -1;
 	}
@@ -60,15 +56,16 @@ static int load_func(struct obj *o, size_t idx, struct obj_func *f)
 }
 
 /* Stage 1: open a build as the model and collect its defined functions. */
-static int obj_open(struct obj *o, const char *path, bool linked)
+static int obj_open(struct obj *o, const char *path, bool linked,
+		    struct hd_error *err)
 {
 	size_t i;
 
-	if (linked ? obj_load_bin(o, path) : obj_load_rel(o, path))
+	if (linked ? obj_load_bin(o, path, err) : obj_load_rel(o, path, err))
 		return -1;
 	o->funcs = calloc(o->nsyms + 1, sizeof(*o->funcs));
 	if (!o->funcs) {
-		hd_err("out of memory");
+		hd_fail(o->err, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	for (i = 1; i < o->nsyms; i++) {
@@ -78,7 +75,7 @@ static int obj_open(struct obj *o, const char *path, bool linked)
 		    sym->st_shndx == SHN_UNDEF || sym->st_shndx >= SHN_LORESERVE)
 			continue;
 		if (!*o->syms[i].name) {
-			hd_err("%s: function symbol %zu has no name", path, i);
+			hd_fail(o->err, 0, "%s: function symbol %zu has no name", path, i);
 			goto fail;
 		}
 		if (load_func(o, i, &o->funcs[o->nfuncs]))
@@ -151,7 +148,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 
 	memset(t, 0, sizeof(*t));
 	if (!idx || idx >= o->nsyms) {
-		hd_err("%s: %s: relocation with bad symbol %zu", o->path,
+		hd_fail(o->err, 0, "%s: %s: relocation with bad symbol %zu", o->path,
 		       f->name, idx);
 		return -1;
 	}
@@ -159,7 +156,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	if (sym->st_shndx != SHN_UNDEF && sym->st_shndx < SHN_LORESERVE) {
 		sec = obj_sec(o, sym->st_shndx);
 		if (!sec) {
-			hd_err("%s: %s: relocation against unreadable section %u",
+			hd_fail(o->err, 0, "%s: %s: relocation against unreadable section %u",
 			       o->path, f->name, sym->st_shndx);
 			return -1;
 		}
@@ -206,7 +203,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	if (!sec->data || sec->sh.sh_type != SHT_PROGBITS || off < 0 ||
 	    (uint64_t)off >= sec->sh.sh_size ||
 	    !memchr(sec->data + off, 0, sec->sh.sh_size - off)) {
-		hd_err("%s: %s: string reference outside %s", o->path,
+		hd_fail(o->err, 0, "%s: %s: string reference outside %s", o->path,
 		       f->name, t->name);
 		return -1;
 	}
@@ -227,7 +224,7 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 		return 0;
 	v = calloc(f->nrela, sizeof(*v));
 	if (!v) {
-		hd_err("out of memory");
+		hd_fail(o->err, -ENOMEM, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < f->nrela; i++) {
@@ -240,7 +237,7 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 			continue;
 		w = obj_reloc_width(GELF_R_TYPE(r.r_info));
 		if (!w || r.r_offset + w > f->sym.st_value + f->sym.st_size) {
-			hd_err("%s: %s: relocation type %u at +%#llx not understood",
+			hd_fail(o->err, 0, "%s: %s: relocation type %u at +%#llx not understood",
 			       o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
 			       (unsigned long long)(r.r_offset - f->sym.st_value));
 			goto fail;
@@ -293,7 +290,7 @@ static int compare_func(struct obj *old, struct obj_func *of,
 	}
 	mask = calloc(1, nf->sym.st_size + 1);
 	if (!mask) {
-		hd_err("out of memory");
+		hd_fail(new->err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < nn; i++) {
@@ -366,8 +363,55 @@ static int add_change(struct hd_diff *d, const struct obj_func *f,
 	return 0;
 oom:
 	free(why);
-	hd_err("out of memory");
+	hd_fail(&d->err, -ENOMEM, "out of memory");
 	return -1;
+}
+
+/* Append a line to @v; 0, or -1 with @d's error set. */
+static int add_line(struct hd_diff *d, char ***v, size_t *n,
+		    const char *fmt, va_list ap)
+{
+	char **nv, *line;
+
+	if (vasprintf(&line, fmt, ap) < 0)
+		return hd_fail(&d->err, -ENOMEM, "out of memory");
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(line);
+		return hd_fail(&d->err, -ENOMEM, "out of memory");
+	}
+	nv[(*n)++] = line;
+	*v = nv;
+	return 0;
+}
+
+/* A decision, for --explain. */
+static int __attribute__((format(printf, 2, 3)))
+note(struct hd_diff *d, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = add_line(d, &d->notes, &d->nnotes, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/*
+ * A change that cannot be patched live.  The diff goes on, so that one
+ * run names every such change; 0, or -1 when even that failed.
+ */
+static int __attribute__((format(printf, 2, 3)))
+refuse(struct hd_diff *d, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = add_line(d, &d->refusals, &d->nrefusals, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 /* A data object: its symbol, name and initial bytes (NULL: zeros). */
@@ -403,7 +447,7 @@ static int get_data(struct obj *o, size_t i, struct obj_data *od)
 	od->unit = o->syms[i].unit;
 	sec = obj_sec(o, od->sym.st_shndx);
 	if (!sec) {
-		hd_err("%s: data symbol %zu unreadable", o->path, i);
+		hd_fail(o->err, 0, "%s: data symbol %zu unreadable", o->path, i);
 		return -1;
 	}
 	/* String literals are compared where code uses them. */
@@ -417,7 +461,7 @@ static int get_data(struct obj *o, size_t i, struct obj_data *od)
 		return 1;
 	if (!sec->data || od->sym.st_value > sec->sh.sh_size ||
 	    od->sym.st_size > sec->sh.sh_size - od->sym.st_value) {
-		hd_err("%s: %s lies outside its section", o->path, od->name);
+		hd_fail(o->err, 0, "%s: %s lies outside its section", o->path, od->name);
 		return -1;
 	}
 	od->init = sec->data + od->sym.st_value;
@@ -544,7 +588,7 @@ static int find_old_data(struct obj *old, struct obj *new,
  * of this object that uses it has to be replaced to use the new copy.
  */
 static int include_users(struct obj *o, const struct obj_data *d,
-			 struct hd_diff *out, size_t from, FILE *explain)
+			 struct hd_diff *out, size_t from)
 {
 	size_t i, k;
 
@@ -560,9 +604,10 @@ static int include_users(struct obj *o, const struct obj_data *d,
 			continue;
 		if (asprintf(&why, "uses changed constant %s", d->name) < 0)
 			return -1;
-		if (explain)
-			fprintf(explain, "%s: changed %s: %s\n", o->path,
-				f->name, why);
+		if (note(out, "%s: changed %s: %s", o->path, f->name, why)) {
+			free(why);
+			return -1;
+		}
 		if (add_change(out, f, HD_FUNC_CHANGED, why))
 			return -1;
 	}
@@ -575,12 +620,12 @@ static int include_users(struct obj *o, const struct obj_data *d,
  * value, and thread-local storage cannot grow.  A changed static
  * constant gets a new copy in the patch, and every function using it is
  * replaced; a changed global constant may be used by other objects, so
- * it is refused.  Refusals name the
- * symbol.  @from: where this object's functions start in @changed.
+ * it is refused.  Refusals name the symbol and are all collected, so
+ * one run reports every one.  @from: where this object's functions
+ * start in @changed.
  */
 static int compare_data(struct obj *old, struct obj *new,
-			struct hd_diff *changed, size_t from,
-			FILE *explain)
+			struct hd_diff *changed, size_t from)
 {
 	struct obj_data nd, od;
 	size_t i;
@@ -602,34 +647,38 @@ static int compare_data(struct obj *old, struct obj *new,
 		if (GELF_ST_TYPE(nd.sym.st_info) == STT_GNU_IFUNC) {
 			if (found)
 				continue;
-			hd_err("%s: ifunc %s is new: not supported", new->path,
-			       nd.name);
-			return -1;
+			if (refuse(changed, "%s: ifunc %s is new: not supported",
+				   new->path, nd.name))
+				return -1;
+			continue;
 		}
 		if (!found) {
 			if (GELF_ST_TYPE(nd.sym.st_info) == STT_TLS) {
-				hd_err("%s: thread-local %s is new: running threads have no room for it",
-				       new->path, nd.name);
-				return -1;
+				if (refuse(changed, "%s: thread-local %s is new: running threads have no room for it",
+					   new->path, nd.name))
+					return -1;
+				continue;
 			}
-			if (explain)
-				fprintf(explain, "%s: new data %s: carried in the patch\n",
-					new->path, nd.name);
+			if (note(changed, "%s: new data %s: carried in the patch",
+				 new->path, nd.name))
+				return -1;
 			continue;
 		}
 		if (GELF_ST_TYPE(od.sym.st_info) != GELF_ST_TYPE(nd.sym.st_info)) {
-			hd_err("%s: %s changes between thread-local and global",
-			       new->path, nd.name);
-			return -1;
+			if (refuse(changed, "%s: %s changes between thread-local and global",
+				   new->path, nd.name))
+				return -1;
+			continue;
 		}
 		if (od.sym.st_size != nd.sym.st_size) {
-			hd_err("%s: %s%s changes size %llu -> %llu: the running process keeps the old layout",
-			       new->path,
-				 GELF_ST_TYPE(nd.sym.st_info) == STT_TLS ?
-				 "thread-local " : "", nd.name,
-				 (unsigned long long)od.sym.st_size,
-				 (unsigned long long)nd.sym.st_size);
-			return -1;
+			if (refuse(changed, "%s: %s%s changes size %llu -> %llu: the running process keeps the old layout",
+				   new->path,
+				   GELF_ST_TYPE(nd.sym.st_info) == STT_TLS ?
+				   "thread-local " : "", nd.name,
+				   (unsigned long long)od.sym.st_size,
+				   (unsigned long long)nd.sym.st_size))
+				return -1;
+			continue;
 		}
 		r = data_same(old, &od, new, &nd);
 		if (r < 0)
@@ -637,19 +686,21 @@ static int compare_data(struct obj *old, struct obj *new,
 		if (r)
 			continue;
 		if (nd.writable || GELF_ST_TYPE(nd.sym.st_info) == STT_TLS) {
-			hd_err("%s: initial value of %s changed: the running process keeps its current value",
-			       new->path, nd.name);
-			return -1;
+			if (refuse(changed, "%s: initial value of %s changed: the running process keeps its current value",
+				   new->path, nd.name))
+				return -1;
+			continue;
 		}
 		if (GELF_ST_BIND(nd.sym.st_info) != STB_LOCAL) {
-			hd_err("%s: constant %s changed, but it is global: code in other objects would keep using the old copy",
-			       new->path, nd.name);
-			return -1;
+			if (refuse(changed, "%s: constant %s changed, but it is global: code in other objects would keep using the old copy",
+				   new->path, nd.name))
+				return -1;
+			continue;
 		}
-		if (explain)
-			fprintf(explain, "%s: changed constant %s: new copy in the patch\n",
-				new->path, nd.name);
-		if (include_users(new, &nd, changed, from, explain))
+		if (note(changed, "%s: changed constant %s: new copy in the patch",
+			 new->path, nd.name))
+			return -1;
+		if (include_users(new, &nd, changed, from))
 			return -1;
 	}
 	return 0;
@@ -741,8 +792,8 @@ static unsigned int runs_once(const struct obj *o, const struct obj_func *f,
 }
 
 /* Mark, and explain, changed functions the running process may never run. */
-static void mark_once(struct obj *old, struct obj *new, struct hd_diff *d,
-		      size_t from, FILE *explain)
+static int mark_once(struct obj *old, struct obj *new, struct hd_diff *d,
+		     size_t from)
 {
 	size_t k, i;
 
@@ -759,12 +810,14 @@ static void mark_once(struct obj *old, struct obj *new, struct hd_diff *d,
 		c->once = runs_once(new, f, &c->once_why);
 		if (!c->once && f->twin)
 			c->once = runs_once(old, f->twin, &c->once_why);
-		if (c->once && explain)
-			fprintf(explain, "%s: %s %s: %s\n", new->path, c->name,
-				c->once_why, c->once == HDP_FUNC_STARTUP ?
-				"the running process will not execute it again" :
-				"the running process will only execute it at exit");
+		if (c->once &&
+		    note(d, "%s: %s %s: %s", new->path, c->name, c->once_why,
+			 c->once == HDP_FUNC_STARTUP ?
+			 "the running process will not execute it again" :
+			 "the running process will only execute it at exit"))
+			return -1;
 	}
+	return 0;
 }
 
 /*
@@ -780,7 +833,7 @@ struct incl {
 	const char *objname;	/* basename, to find file-local symbols */
 	struct hd_emit *em;
 	struct hd_build *tgt;
-	const struct hd_diff *changed;
+	struct hd_diff *changed;	/* and where refusals go */
 	size_t from;
 	long *secmap;		/* input section -> emitted, or -1 */
 	long *symmap;		/* input symbol -> emitted, or -1 */
@@ -805,15 +858,15 @@ static long include_section(struct incl *in, size_t shndx)
 	const struct dsec *sec = obj_sec(in->o, shndx);
 
 	if (!sec) {
-		hd_err("%s: section %zu unreadable", in->o->path, shndx);
-		return -1;
+		return hd_fail(in->o->err, 0, "%s: section %zu unreadable",
+			       in->o->path, shndx);
 	}
 	if (in->secmap[shndx] >= 0)
 		return in->secmap[shndx];
 	if ((sec->sh.sh_type != SHT_PROGBITS && sec->sh.sh_type != SHT_NOBITS) ||
 	    (sec->sh.sh_flags & SHF_TLS) ||
 	    (sec->sh.sh_type == SHT_PROGBITS && !sec->data)) {
-		hd_err("%s: section %s cannot be carried in a patch",
+		refuse(in->changed, "%s: section %s cannot be carried in a patch",
 		       in->o->path, sec->name);
 		return -1;
 	}
@@ -827,6 +880,15 @@ static long include_section(struct incl *in, size_t shndx)
 	return in->secmap[shndx];
 }
 
+/* Several symbols of the target match: refuse rather than guess. */
+static int ambiguous(struct incl *in, const char *name, size_t keylen,
+		     bool local, const char *unit)
+{
+	refuse(in->changed, "%s: %.*s is ambiguous in %s", in->tgt->path,
+	       (int)keylen, name, local ? unit : "the target");
+	return -1;
+}
+
 /* A symbol the target must have: an undefined symbol resolved there. */
 static long target_sym(struct incl *in, const struct dsym *s)
 {
@@ -837,9 +899,10 @@ static long target_sym(struct incl *in, const struct dsym *s)
 	r = hd_build_lookup(in->tgt, s->name, sym_key_len(&s->sym, s->name),
 			     local, s->unit ? s->unit : in->objname, &ts);
 	if (r < 0)
-		return -1;
+		return ambiguous(in, s->name, sym_key_len(&s->sym, s->name),
+				 local, s->unit ? s->unit : in->objname);
 	if (!r) {
-		hd_err("%s: %s%s is not in the target %s: is it built from the old source?",
+		refuse(in->changed, "%s: %s%s is not in the target %s: is it built from the old source?",
 		       in->o->path, local ? "static " : "", s->name,
 		       in->tgt->path);
 		return -1;
@@ -873,7 +936,7 @@ static long map_data(struct incl *in, size_t idx)
 	int r;
 
 	if (GELF_ST_TYPE(s->sym.st_info) == STT_TLS) {
-		hd_err("%s: patched code uses thread-local %s: not supported",
+		refuse(in->changed, "%s: patched code uses thread-local %s: not supported",
 		       in->o->path, s->name);
 		return -1;
 	}
@@ -917,7 +980,7 @@ static long map_section_ref(struct incl *in, const GElf_Sym *s,
 		/* -ffunction-sections: the section is one function. */
 		only = sole_symbol(in->o, s->st_shndx, STT_FUNC);
 		if (!only) {
-			hd_err("%s: reference into %s, which is not one function",
+			refuse(in->changed, "%s: reference into %s, which is not one function",
 			       in->o->path, sec->name);
 			return -1;
 		}
@@ -929,7 +992,7 @@ static long map_section_ref(struct incl *in, const GElf_Sym *s,
 	} else if ((sec->sh.sh_flags & SHF_WRITE) && !sec_relro(sec)) {
 		only = sole_symbol(in->o, s->st_shndx, STT_OBJECT);
 		if (!only || in->o->syms[only].sym.st_size != sec->sh.sh_size) {
-			hd_err("%s: reference into %s, which is not one object: build with -fdata-sections",
+			refuse(in->changed, "%s: reference into %s, which is not one object: build with -fdata-sections",
 			       in->o->path, sec->name);
 			return -1;
 		}
@@ -969,16 +1032,17 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 					 false, in->objname, &ts);
 
 		if (r < 0)
-			return -1;
+			return ambiguous(in, ds->name, strlen(ds->name), false,
+					 in->objname);
 		id = hd_emit_undef(in->em, ds->name,
 				   r ? HDP_SYM_TARGET : HDP_SYM_SHLIB,
 				   r ? ts.st_value : 0);
 	} else if (s->st_shndx >= SHN_LORESERVE) {
 		if (in->o->linked)
-			hd_err("%s: the patch would refer to %s, which hdctl cannot place in the target",
+			refuse(in->changed, "%s: the patch would refer to %s, which hdctl cannot place in the target",
 			       in->o->path, ds->name);
 		else
-			hd_err("%s: %s is in a special section, which a patch cannot refer to",
+			refuse(in->changed, "%s: %s is in a special section, which a patch cannot refer to",
 			       in->o->path, ds->name);
 		return -1;
 	} else if (type == STT_FUNC) {
@@ -994,7 +1058,7 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 	} else if (type == STT_OBJECT || type == STT_TLS) {
 		id = map_data(in, idx);
 	} else {
-		hd_err("%s: reference to %s (symbol type %d) not understood",
+		refuse(in->changed, "%s: reference to %s (symbol type %d) not understood",
 		       in->o->path, ds->name, type);
 		return -1;
 	}
@@ -1017,14 +1081,14 @@ static int relocate_section(struct incl *in, size_t shndx)
 		if (type == HD_R_PC8) {
 			size_t t = GELF_R_SYM(r.r_info);
 
-			hd_err("%s: %s+%#llx jumps to %s with an 8-bit displacement, which cannot reach it from the patch; build with -ffunction-sections",
+			refuse(in->changed, "%s: %s+%#llx jumps to %s with an 8-bit displacement, which cannot reach it from the patch; build with -ffunction-sections",
 			       in->o->path, sec->name,
 			       (unsigned long long)r.r_offset,
 			       t && t < in->o->nsyms ? in->o->syms[t].name : "?");
 			return -1;
 		}
 		if (!hd_reloc_width(type) || hd_reloc_is_tls(type)) {
-			hd_err("%s: relocation type %u in a patched section is not supported",
+			refuse(in->changed, "%s: relocation type %u in a patched section is not supported",
 			       in->o->path, type);
 			return -1;
 		}
@@ -1061,21 +1125,24 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 	r = hd_build_lookup(in->tgt, c->name, strlen(c->name),
 			     GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,
 			     c->unit ? c->unit : in->objname, &ts);
-	if (r <= 0) {
-		if (!r)
-			hd_err("%s: %s is not in the target %s", in->o->path,
-			       c->name, in->tgt->path);
+	if (r < 0)
+		return ambiguous(in, c->name, strlen(c->name),
+				 GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,
+				 c->unit ? c->unit : in->objname);
+	if (!r) {
+		refuse(in->changed, "%s: %s is not in the target %s",
+		       in->o->path, c->name, in->tgt->path);
 		return -1;
 	}
 	if (ts.st_size != nf->twin->sym.st_size) {
-		hd_err("%s: %s is %llu bytes in the target but %llu in the old build: the old build must be the one that runs (to stack a patch on an earlier one, diff the running build against the newest source)",
+		refuse(in->changed, "%s: %s is %llu bytes in the target but %llu in the old build: the old build must be the one that runs (to stack a patch on an earlier one, diff the running build against the newest source)",
 		       in->o->path, c->name, (unsigned long long)ts.st_size,
 		       (unsigned long long)nf->twin->sym.st_size);
 		return -1;
 	}
 	bytes = hd_build_bytes(in->tgt, ts.st_value, ts.st_size);
 	if (!bytes) {
-		hd_err("%s: %s: its bytes are not in the target file",
+		refuse(in->changed, "%s: %s: its bytes are not in the target file",
 		       in->tgt->path, c->name);
 		return -1;
 	}
@@ -1083,14 +1150,30 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 			    ts.st_size, hdp_hash(bytes, ts.st_size));
 }
 
+/*
+ * A function that could not be included was refused (the refusal is
+ * recorded, and the others are tried: every refusal is reported at once)
+ * or hit an error (recorded in the model's error: stop).  A failure that
+ * said nothing ran out of memory in the writer.
+ */
+static bool stop_after(struct incl *in, size_t nrefusals)
+{
+	if (in->o->err->code)
+		return true;
+	if (in->changed->nrefusals > nrefusals)
+		return false;
+	hd_fail(in->o->err, -ENOMEM, "out of memory");
+	return true;
+}
+
 static int include_and_emit(struct obj *old, struct obj *new,
-			    const struct hd_diff *changed, size_t from,
+			    struct hd_diff *changed, size_t from,
 			    struct hd_emit *em, struct hd_build *tgt)
 {
 	struct incl in = { .o = new, .old = old, .em = em, .tgt = tgt,
 			   .changed = changed, .from = from };
 	const char *slash = strrchr(new->path, '/');
-	size_t i;
+	size_t i, n;
 	int ret = -1;
 
 	in.objname = slash ? slash + 1 : new->path;
@@ -1098,20 +1181,24 @@ static int include_and_emit(struct obj *old, struct obj *new,
 	in.symmap = malloc((new->nsyms + 1) * sizeof(*in.symmap));
 	in.work = malloc((new->nsecs + 1) * sizeof(*in.work));
 	if (!in.secmap || !in.symmap || !in.work) {
-		hd_err("out of memory");
+		hd_fail(new->err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < new->nsecs; i++)
 		in.secmap[i] = -1;
 	for (i = 0; i < new->nsyms; i++)
 		in.symmap[i] = -1;
-	for (i = from; i < changed->n; i++)
-		if (add_func(&in, &changed->funcs[i]))
+	for (i = from; i < changed->n; i++) {
+		n = changed->nrefusals;
+		if (add_func(&in, &changed->funcs[i]) && stop_after(&in, n))
 			goto out;
+	}
 	/* Relocating an included section may include more. */
-	for (i = 0; i < in.nwork; i++)
-		if (relocate_section(&in, in.work[i]))
+	for (i = 0; i < in.nwork; i++) {
+		n = changed->nrefusals;
+		if (relocate_section(&in, in.work[i]) && stop_after(&in, n))
 			goto out;
+	}
 	ret = 0;
 out:
 	free(in.secmap);
@@ -1120,83 +1207,110 @@ out:
 	return ret;
 }
 
+/* Stage 3 for functions: compare each new function with its twin. */
+static int compare_funcs(struct obj *old, struct obj *new,
+			 struct hd_diff *out)
+{
+	size_t i;
+
+	for (i = 0; i < new->nfuncs; i++) {
+		struct obj_func *nf = &new->funcs[i];
+		char *why = NULL;
+		int r;
+
+		if (!nf->twin) {
+			if (note(out, "%s: new %s: not in the old build",
+				 new->path, nf->name) ||
+			    add_change(out, nf, HD_FUNC_NEW, NULL))
+				return -1;
+			continue;
+		}
+		r = compare_func(old, nf->twin, new, nf, &why);
+		if (r < 0)
+			return -1;
+		if (note(out, "%s: %s %s%s%s", new->path,
+			 r ? "changed" : "same", nf->name, r ? ": " : "",
+			 r ? why : "")) {
+			free(why);
+			return -1;
+		}
+		if (!r) {
+			free(why);
+			continue;
+		}
+		if (nf->twin->sym.st_size < HD_X86_JMP_SIZE) {
+			free(why);
+			if (refuse(out, "%s: %s is %llu bytes, shorter than the %d-byte jump that would redirect it",
+				   old->path, nf->name,
+				   (unsigned long long)nf->twin->sym.st_size,
+				   HD_X86_JMP_SIZE))
+				return -1;
+			continue;
+		}
+		if (add_change(out, nf, HD_FUNC_CHANGED, why))
+			return -1;
+	}
+	return 0;
+}
+
 static int diff_builds(const char *old_path, const char *new_path,
-		       bool linked, struct hd_diff *out, FILE *explain,
-		       struct hd_emit *em, struct hd_build *tgt)
+		       bool linked, struct hd_diff *out, struct hd_emit *em,
+		       struct hd_build *tgt)
 {
 	struct obj old, new;
 	size_t i, from = out->n;
 	int ret = -1;
 
 	elf_version(EV_CURRENT);
-	if (obj_open(&old, old_path, linked))
-		return -1;
-	if (obj_open(&new, new_path, linked))
+	if (obj_open(&old, old_path, linked, &out->err))
+		goto fail;
+	if (obj_open(&new, new_path, linked, &out->err))
 		goto close_old;
 	correlate(&old, &new);
-	for (i = 0; i < new.nfuncs; i++) {
-		struct obj_func *nf = &new.funcs[i];
-		char *why = NULL;
-		int r;
-
-		if (!nf->twin) {
-			if (explain)
-				fprintf(explain, "%s: new %s: not in the old build\n",
-					new_path, nf->name);
-			if (add_change(out, nf, HD_FUNC_NEW, NULL))
-				goto close_new;
-			continue;
-		}
-		r = compare_func(&old, nf->twin, &new, nf, &why);
-		if (r < 0)
-			goto close_new;
-		if (explain)
-			fprintf(explain, "%s: %s %s%s%s\n", new_path,
-				r ? "changed" : "same", nf->name,
-				r ? ": " : "", r ? why : "");
-		if (r && nf->twin->sym.st_size < HD_JUMP_SIZE) {
-			hd_err("%s: %s is %llu bytes, shorter than the %d-byte jump that would redirect it",
-			       old_path, nf->name,
-				 (unsigned long long)nf->twin->sym.st_size,
-				 HD_JUMP_SIZE);
-			free(why);
-			goto close_new;
-		}
-		if (r && add_change(out, nf, HD_FUNC_CHANGED, why))
-			goto close_new;
-		if (!r)
-			free(why);
-	}
-	if (compare_data(&old, &new, out, from, explain))
+	if (compare_funcs(&old, &new, out) ||
+	    compare_data(&old, &new, out, from) ||
+	    mark_once(&old, &new, out, from))
 		goto close_new;
-	mark_once(&old, &new, out, from, explain);
 	if (em && include_and_emit(&old, &new, out, from, em, tgt))
 		goto close_new;
-	for (i = 0; explain && i < old.nfuncs; i++)
-		if (!old.funcs[i].twin)
-			fprintf(explain,
-				"%s: removed %s: stays in the target, unused by the patch\n",
-				old_path, old.funcs[i].name);
+	for (i = 0; i < old.nfuncs; i++)
+		if (!old.funcs[i].twin &&
+		    note(out, "%s: removed %s: stays in the target, unused by the patch",
+			 old_path, old.funcs[i].name))
+			goto close_new;
 	ret = 0;
 close_new:
 	obj_close(&new);
 close_old:
 	obj_close(&old);
+fail:
+	/* A failure nothing explained is an allocation that failed. */
+	if (ret && !out->err.code)
+		hd_fail(&out->err, -ENOMEM, "out of memory");
 	return ret;
 }
 
 int hd_diff_objects(const char *old_path, const char *new_path,
-		    struct hd_diff *out, FILE *explain, struct hd_emit *em,
+		    struct hd_diff *out, struct hd_emit *em,
 		    struct hd_build *tgt)
 {
-	return diff_builds(old_path, new_path, false, out, explain, em, tgt);
+	return diff_builds(old_path, new_path, false, out, em, tgt);
 }
 
 int hd_diff_binaries(const char *old_path, const char *new_path,
-		     struct hd_diff *out, FILE *explain, struct hd_emit *em,
+		     struct hd_diff *out, struct hd_emit *em,
 		     struct hd_build *tgt)
 {
-	return diff_builds(old_path, new_path, true, out, explain, em, tgt);
+	return diff_builds(old_path, new_path, true, out, em, tgt);
+}
+
+static void free_lines(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void hd_diff_free(struct hd_diff *d)
@@ -1209,6 +1323,7 @@ void hd_diff_free(struct hd_diff *d)
 		free(d->funcs[i].why);
 	}
 	free(d->funcs);
-	d->funcs = NULL;
-	d->n = 0;
+	free_lines(d->notes, d->nnotes);
+	free_lines(d->refusals, d->nrefusals);
+	memset(d, 0, sizeof(*d));
 }

@@ -8,7 +8,8 @@
 #define HD_DIFF_H
 
 #include <stddef.h>
-#include <stdio.h>
+
+#include "base/error.h"
 
 enum hd_func_status {
 	HD_FUNC_SAME,		/* bytes and relocations equal */
@@ -32,29 +33,34 @@ struct hd_func_change {
 struct hd_diff {
 	struct hd_func_change *funcs;	/* changed and new only */
 	size_t n;
+	char **notes;			/* every decision, for --explain */
+	size_t nnotes;
+	char **refusals;		/* changes that cannot be patched live */
+	size_t nrefusals;
+	struct hd_error err;		/* what stopped the diff, if it failed */
 };
 
-/*
- * Compare the functions of two relocatable objects built with
- * -ffunction-sections.  Appends changed and new functions to @out.
- * Returns 0, or -1 after one line on stderr naming what failed.
- * With @explain, every decision is written there.
- */
 struct hd_emit;
 struct hd_build;
 
 /*
- * With @em (and its @tgt), also include the changes in the patch model.
+ * Compare the functions of two relocatable objects built with
+ * -ffunction-sections, and append changed and new functions to @out,
+ * with every decision in out->notes.  A change that cannot be patched
+ * live is appended to out->refusals and the diff goes on, so that one run
+ * names them all.  With @em (and its @tgt), also include the changes in
+ * the patch model.  Returns 0, or a negative number with out->err set
+ * when the diff could not be made at all.
  */
 int hd_diff_objects(const char *old_path, const char *new_path,
-		    struct hd_diff *out, FILE *explain, struct hd_emit *em,
+		    struct hd_diff *out, struct hd_emit *em,
 		    struct hd_build *tgt);
 /*
  * The same over two binaries or shared libraries linked with
  * -Wl,--emit-relocs, split back into functions and data objects.
  */
 int hd_diff_binaries(const char *old_path, const char *new_path,
-		     struct hd_diff *out, FILE *explain, struct hd_emit *em,
+		     struct hd_diff *out, struct hd_emit *em,
 		     struct hd_build *tgt);
 void hd_diff_free(struct hd_diff *d);
 

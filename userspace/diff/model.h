@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
+
 /* R_X86_64_PC8: a short jump the model keeps so it can refuse it. */
 #define HD_R_PC8	15
 
@@ -57,12 +59,13 @@ struct obj {
 	size_t nfuncs;
 	void **owned;		/* freed with the model */
 	size_t nowned;
+	struct hd_error *err;	/* what failed, when loading or using it */
 };
 
 /* Fill @o from a relocatable object (diffobj.c). */
-int obj_load_rel(struct obj *o, const char *path);
+int obj_load_rel(struct obj *o, const char *path, struct hd_error *err);
 /* Fill @o from a binary linked with --emit-relocs (diffbin.c). */
-int obj_load_bin(struct obj *o, const char *path);
+int obj_load_bin(struct obj *o, const char *path, struct hd_error *err);
 void obj_close(struct obj *o);
 
 /* Zeroed memory, or a copy of @s, that lives as long as @o; NULL: OOM. */

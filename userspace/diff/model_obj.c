@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "diff/model.h"
-#include "cmd/hdctl.h"
 #include "elf/reloc.h"
 
 void *obj_alloc(struct obj *o, size_t size)
@@ -71,7 +70,7 @@ static int load_sections(struct obj *o)
 
 	if (elf_getshdrnum(o->elf, &o->nsecs) ||
 	    elf_getshdrstrndx(o->elf, &shstrndx)) {
-		hd_err("%s: %s", o->path, elf_errmsg(-1));
+		hd_fail(o->err, 0, "%s: %s", o->path, elf_errmsg(-1));
 		return -1;
 	}
 	o->secs = obj_alloc(o, o->nsecs * sizeof(*o->secs));
@@ -96,10 +95,10 @@ static int load_sections(struct obj *o)
 	}
 	return 0;
 bad:
-	hd_err("%s: unreadable section: %s", o->path, elf_errmsg(-1));
+	hd_fail(o->err, 0, "%s: unreadable section: %s", o->path, elf_errmsg(-1));
 	return -1;
 oom:
-	hd_err("out of memory");
+	hd_fail(o->err, 0, "out of memory");
 	return -1;
 }
 
@@ -119,18 +118,18 @@ static int load_relas(struct obj *o)
 		d = elf_getdata(elf_getscn(o->elf, i), NULL);
 		n = r->sh.sh_size / r->sh.sh_entsize;
 		if (!to || !d || to->relas) {
-			hd_err("%s: relocation section %s not understood",
+			hd_fail(o->err, 0, "%s: relocation section %s not understood",
 			       o->path, r->name);
 			return -1;
 		}
 		to->relas = obj_alloc(o, n * sizeof(*to->relas));
 		if (!to->relas) {
-			hd_err("out of memory");
+			hd_fail(o->err, 0, "out of memory");
 			return -1;
 		}
 		for (j = 0; j < n; j++)
 			if (!gelf_getrela(d, j, &to->relas[j])) {
-				hd_err("%s: %s: unreadable relocation %zu",
+				hd_fail(o->err, 0, "%s: %s: unreadable relocation %zu",
 				       o->path, r->name, j);
 				return -1;
 			}
@@ -154,24 +153,24 @@ static int load_symbols(struct obj *o)
 		strndx = o->secs[i].sh.sh_link;
 	}
 	if (!d) {
-		hd_err("%s: no symbol table", o->path);
+		hd_fail(o->err, 0, "%s: no symbol table", o->path);
 		return -1;
 	}
 	o->syms = obj_alloc(o, o->nsyms * sizeof(*o->syms));
 	if (!o->syms) {
-		hd_err("out of memory");
+		hd_fail(o->err, 0, "out of memory");
 		return -1;
 	}
 	for (i = 1; i < o->nsyms; i++) {
 		struct dsym *s = &o->syms[i];
 
 		if (!gelf_getsym(d, i, &s->sym)) {
-			hd_err("%s: unreadable symbol %zu", o->path, i);
+			hd_fail(o->err, 0, "%s: unreadable symbol %zu", o->path, i);
 			return -1;
 		}
 		s->name = elf_strptr(o->elf, strndx, s->sym.st_name);
 		if (!s->name) {
-			hd_err("%s: symbol %zu has no name", o->path, i);
+			hd_fail(o->err, 0, "%s: symbol %zu has no name", o->path, i);
 			return -1;
 		}
 		if (GELF_ST_BIND(s->sym.st_info) == STB_LOCAL)
@@ -180,24 +179,25 @@ static int load_symbols(struct obj *o)
 	return 0;
 }
 
-int obj_load_rel(struct obj *o, const char *path)
+int obj_load_rel(struct obj *o, const char *path, struct hd_error *err)
 {
 	GElf_Ehdr eh;
 
 	memset(o, 0, sizeof(*o));
+	o->err = err;
 	o->path = path;
 	o->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (o->fd < 0) {
-		hd_err("%s: %s", path, strerror(errno));
+		hd_fail(o->err, 0, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	o->elf = elf_begin(o->fd, ELF_C_READ, NULL);
 	if (!o->elf || elf_kind(o->elf) != ELF_K_ELF || !gelf_getehdr(o->elf, &eh)) {
-		hd_err("%s: not an ELF file", path);
+		hd_fail(o->err, 0, "%s: not an ELF file", path);
 		goto fail;
 	}
 	if (eh.e_type != ET_REL || eh.e_machine != EM_X86_64) {
-		hd_err("%s: not an x86-64 relocatable object", path);
+		hd_fail(o->err, 0, "%s: not an x86-64 relocatable object", path);
 		goto fail;
 	}
 	if (load_sections(o) || load_relas(o) || load_symbols(o))

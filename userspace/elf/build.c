@@ -9,12 +9,7 @@
 
 #include "elf/build.h"
 
-static void terr(const char *path, const char *what)
-{
-	fprintf(stderr, "hdctl: %s: %s\n", path, what);
-}
-
-static int read_build_id(struct hd_build *t)
+static int read_build_id(struct hd_build *t, struct hd_error *err)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -38,8 +33,8 @@ static int read_build_id(struct hd_build *t)
 			return 0;
 		}
 	}
-	terr(t->path, "no GNU build-id; link it with -Wl,--build-id");
-	return -1;
+	return hd_fail(err, -ENOENT, "%s: no GNU build-id; link it with -Wl,--build-id",
+		       t->path);
 }
 
 static int find_symtab(struct hd_build *t, Elf *elf)
@@ -86,7 +81,7 @@ static int open_debug(struct hd_build *t)
 	return 0;
 }
 
-int hd_build_open(struct hd_build *t, const char *path)
+int hd_build_open(struct hd_build *t, const char *path, struct hd_error *err)
 {
 	GElf_Ehdr eh;
 
@@ -95,21 +90,23 @@ int hd_build_open(struct hd_build *t, const char *path)
 	t->symfd = -1;
 	t->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (t->fd < 0) {
-		terr(path, strerror(errno));
-		return -1;
+		return hd_fail(err, -errno, "%s: %s", path, strerror(errno));
 	}
 	elf_version(EV_CURRENT);
 	t->elf = elf_begin(t->fd, ELF_C_READ, NULL);
 	if (!t->elf || !gelf_getehdr(t->elf, &eh) ||
 	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) ||
 	    eh.e_machine != EM_X86_64) {
-		terr(path, "not an x86-64 executable or shared library");
+		hd_fail(err, -ENOEXEC, "%s: not an x86-64 executable or shared library",
+			path);
 		goto fail;
 	}
-	if (read_build_id(t))
+	if (read_build_id(t, err))
 		goto fail;
 	if (find_symtab(t, t->elf) && open_debug(t)) {
-		terr(path, "no symbol table, and no debug file under /usr/lib/debug/.build-id/");
+		hd_fail(err, -ENOENT,
+			"%s: no symbol table, and no debug file under /usr/lib/debug/.build-id/",
+			path);
 		goto fail;
 	}
 	return 0;
@@ -184,11 +181,8 @@ int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
 		    (GELF_ST_BIND(s.st_info) == STB_LOCAL) != local ||
 		    (local && !in_unit) || !name_matches(n, name, keylen))
 			continue;
-		if (found++) {
-			fprintf(stderr, "hdctl: %s: %.*s is ambiguous in %s\n",
-				t->path, (int)keylen, name, local ? obj : "the target");
-			return -1;
-		}
+		if (found++)
+			return -ENOTUNIQ;
 		*out = s;
 	}
 	return found;

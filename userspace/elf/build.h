@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
+
+/* The longest build-id hotdeploy handles (a GNU build-id is 20 bytes). */
+#define HD_BUILD_ID_MAX	64
+
 struct hd_build {
 	const char *path;
 	int fd, symfd;
@@ -20,20 +25,20 @@ struct hd_build {
 	Elf_Data *symdata;
 	size_t nsyms;
 	size_t strndx;
-	uint8_t build_id[64];
+	uint8_t build_id[HD_BUILD_ID_MAX];
 	size_t build_id_len;
 };
 
-/* 0, or -1 after a message on stderr. */
-int hd_build_open(struct hd_build *t, const char *path);
+/* 0, or a negative errno with @err set. */
+int hd_build_open(struct hd_build *t, const char *path, struct hd_error *err);
 void hd_build_close(struct hd_build *t);
 
 /*
  * Find @name (its first @keylen bytes, then optionally ".N") in the
  * target.  @local: a file-local symbol, looked for among the symbols of
  * the source file @obj (an object name like "a.o"); otherwise a global.
- * Returns 1 and *@out, 0 when not there, -1 (message on stderr) when
- * ambiguous.
+ * Returns 1 and *@out, 0 when not there, -ENOTUNIQ when several symbols
+ * match (the caller says which name and where).
  */
 int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
 		     bool local, const char *obj, GElf_Sym *out);

@@ -12,6 +12,9 @@
 
 #include "base/error.h"
 
+/* x86-64's jmp rel32, the redirect written over an old function. */
+#define HD_X86_JMP_SIZE		5
+
 struct hd_reloc {
 	uint64_t offset;	/* where, in the image */
 	uint32_t type;		/* R_X86_64_* */

@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <gelf.h>
 
+#include "base/error.h"
+#include "elf/build.h"
+
 #define HDP_VERSION		1
 
 /* Notes in SHT_NOTE section .note.hotdeploy, owner "hotdeploy". */
@@ -53,13 +56,11 @@ struct hdp_sym {
 	uint64_t addr;		/* HDP_SYM_TARGET: st_value in the target */
 };
 
-#define HDP_MAX_BUILD_ID	64
-
 /* A parsed, validated .hdp: every pointer points into @image. */
 struct hdp_file {
 	void *elf;			/* Elf *, for the section contents */
 	uint32_t version;
-	uint8_t build_id[HDP_MAX_BUILD_ID];
+	uint8_t build_id[HD_BUILD_ID_MAX];
 	size_t build_id_len;
 	const char *target;
 	const struct hdp_func *funcs;	/* validated */
@@ -72,10 +73,10 @@ struct hdp_file {
 
 /*
  * Parse and check an in-memory .hdp (@buf must outlive @f).  Returns 0,
- * or -1 with @err (of @errlen bytes) saying what is wrong.
+ * or -1 with @err saying what is wrong.
  */
 int hdp_parse(const void *buf, size_t len, struct hdp_file *f,
-	      char *err, size_t errlen);
+	      struct hd_error *err);
 void hdp_release(struct hdp_file *f);
 /* A .symtab name, or NULL when @i is out of range. */
 const char *hdp_sym_name(const struct hdp_file *f, size_t i);

@@ -5,6 +5,7 @@
  * every index, offset, size, count and string is checked against what
  * contains it before use, and the first violation is reported by name.
  */
+#include <errno.h>
 #include <gelf.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,8 +20,7 @@ struct ctx {
 	Elf *elf;
 	size_t len;
 	size_t shnum;
-	char *err;
-	size_t errlen;
+	struct hd_error *err;
 };
 
 static int __attribute__((format(printf, 2, 3))) bad(struct ctx *c,
@@ -28,8 +28,11 @@ static int __attribute__((format(printf, 2, 3))) bad(struct ctx *c,
 {
 	va_list ap;
 
+	if (!c->err)
+		return -1;
+	c->err->code = -EINVAL;
 	va_start(ap, fmt);
-	vsnprintf(c->err, c->errlen, fmt, ap);
+	vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -159,7 +162,7 @@ static int check_notes(struct ctx *c, struct hdp_file *f)
 				have_version = true;
 				break;
 			case HDP_NT_BUILD_ID:
-				if (!nh.n_descsz || nh.n_descsz > HDP_MAX_BUILD_ID)
+				if (!nh.n_descsz || nh.n_descsz > HD_BUILD_ID_MAX)
 					return bad(c, "build-id note of %u bytes",
 						   nh.n_descsz);
 				memcpy(f->build_id, desc, nh.n_descsz);
@@ -367,9 +370,9 @@ static int check_relas(struct ctx *c, struct hdp_file *f, size_t symtab,
 }
 
 int hdp_parse(const void *buf, size_t len, struct hdp_file *f,
-	      char *err, size_t errlen)
+	      struct hd_error *err)
 {
-	struct ctx c = { .len = len, .err = err, .errlen = errlen };
+	struct ctx c = { .len = len, .err = err };
 	Elf_Data *symdata = NULL;
 	size_t symtab;
 	GElf_Ehdr eh;

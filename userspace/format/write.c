@@ -40,7 +40,7 @@ struct efunc {
 };
 
 struct hd_emit {
-	uint8_t build_id[HDP_MAX_BUILD_ID];
+	uint8_t build_id[HD_BUILD_ID_MAX];
 	size_t build_id_len;
 	char *target;
 	struct esec *secs;
@@ -81,7 +81,7 @@ struct hd_emit *hd_emit_new(const uint8_t *build_id, size_t build_id_len,
 {
 	struct hd_emit *em = calloc(1, sizeof(*em));
 
-	if (!em || build_id_len > HDP_MAX_BUILD_ID || !build_id_len)
+	if (!em || build_id_len > HD_BUILD_ID_MAX || !build_id_len)
 		goto fail;
 	memcpy(em->build_id, build_id, build_id_len);
 	em->build_id_len = build_id_len;
@@ -519,7 +519,7 @@ fail_sym:
 	return -1;
 }
 
-int hd_emit_write(struct hd_emit *em, const char *path)
+int hd_emit_write(struct hd_emit *em, const char *path, struct hd_error *err)
 {
 	struct wbufs w = { 0 };
 	int fd, ret = -1;
@@ -528,13 +528,11 @@ int hd_emit_write(struct hd_emit *em, const char *path)
 	elf_version(EV_CURRENT);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		fprintf(stderr, "hdctl: %s: %s\n", path, strerror(errno));
-		return -1;
+		return hd_fail(err, -errno, "%s: %s", path, strerror(errno));
 	}
 	elf = elf_begin(fd, ELF_C_WRITE, NULL);
 	if (!elf || write_elf(em, elf, &w)) {
-		fprintf(stderr, "hdctl: %s: cannot write: %s\n", path,
-			elf_errmsg(-1));
+		hd_fail(err, -EIO, "%s: cannot write: %s", path, elf_errmsg(-1));
 		goto out;
 	}
 	ret = 0;
@@ -543,8 +541,7 @@ out:
 		elf_end(elf);
 	wbufs_free(&w);
 	if (close(fd) && !ret) {
-		fprintf(stderr, "hdctl: %s: %s\n", path, strerror(errno));
-		ret = -1;
+		ret = hd_fail(err, -errno, "%s: %s", path, strerror(errno));
 	}
 	if (ret)
 		unlink(path);

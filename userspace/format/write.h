@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
+
 struct hd_emit;
 
 struct hd_emit *hd_emit_new(const uint8_t *build_id, size_t build_id_len,
@@ -34,7 +36,7 @@ int hd_emit_func(struct hd_emit *em, long sym, uint32_t flags,
 		 uint64_t old_hash);
 size_t hd_emit_nfuncs(const struct hd_emit *em);
 
-/* Write the .hdp to @path.  0, or -1 after a message on stderr. */
-int hd_emit_write(struct hd_emit *em, const char *path);
+/* Write the .hdp to @path.  0, or a negative errno with @err set. */
+int hd_emit_write(struct hd_emit *em, const char *path, struct hd_error *err);
 
 #endif /* HD_EMIT_H */
