@@ -104,13 +104,6 @@ static void correlate(struct obj *old, struct obj *new)
 			}
 }
 
-static bool reloc_pcrel(unsigned int type)
-{
-	return type == R_X86_64_PC32 || type == R_X86_64_PLT32 ||
-	       type == R_X86_64_PC64 || type == R_X86_64_GOTPCREL ||
-	       type == R_X86_64_GOTPCRELX || type == R_X86_64_REX_GOTPCRELX;
-}
-
 /* A static local's name without the ".N" its compiler numbered it with. */
 static size_t sym_key_len(const GElf_Sym *sym, const char *name)
 {
@@ -198,7 +191,8 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 		t->off = r->r_addend;
 	} else {
 		/* A rip-relative addend is biased by the field's end. */
-		off = t->off + (reloc_pcrel(GELF_R_TYPE(r->r_info)) ? 4 : 0);
+		off = t->off + (hd_reloc_pc_relative(GELF_R_TYPE(r->r_info)) ?
+				hd_reloc_width(GELF_R_TYPE(r->r_info)) : 0);
 	}
 	if (!sec->data || sec->sh.sh_type != SHT_PROGBITS || off < 0 ||
 	    (uint64_t)off >= sec->sh.sh_size ||
@@ -235,7 +229,7 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 		if (r.r_offset < f->sym.st_value ||
 		    r.r_offset >= f->sym.st_value + f->sym.st_size)
 			continue;
-		w = obj_reloc_width(GELF_R_TYPE(r.r_info));
+		w = hd_reloc_width(GELF_R_TYPE(r.r_info));
 		if (!w || r.r_offset + w > f->sym.st_value + f->sym.st_size) {
 			hd_fail(o->err, 0, "%s: %s: relocation type %u at +%#llx not understood",
 			       o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
@@ -325,7 +319,7 @@ static int compare_func(struct obj *old, struct obj_func *of,
 			goto out;
 		}
 		memset(mask + nr[i].r_offset, 1,
-		       obj_reloc_width(GELF_R_TYPE(nr[i].r_info)));
+		       hd_reloc_width(GELF_R_TYPE(nr[i].r_info)));
 	}
 	for (off = 0; off < nf->sym.st_size; off++)
 		if (!mask[off] && of->code[off] != nf->code[off]) {
@@ -1078,7 +1072,7 @@ static int relocate_section(struct incl *in, size_t shndx)
 		int64_t addend;
 		long sym;
 
-		if (type == HD_R_PC8) {
+		if (type == R_X86_64_PC8) {
 			size_t t = GELF_R_SYM(r.r_info);
 
 			refuse(in->changed, "%s: %s+%#llx jumps to %s with an 8-bit displacement, which cannot reach it from the patch; build with -ffunction-sections",

@@ -17,9 +17,6 @@
 
 #include "base/error.h"
 
-/* R_X86_64_PC8: a short jump the model keeps so it can refuse it. */
-#define HD_R_PC8	15
-
 struct dsec {
 	const char *name;
 	GElf_Shdr sh;		/* type, flags, alignment and size */
@@ -77,9 +74,6 @@ static inline const struct dsec *obj_sec(const struct obj *o, size_t i)
 {
 	return i && i < o->nsecs ? &o->secs[i] : NULL;
 }
-
-/* Bytes a relocation of @type fills; 0 for a type not understood. */
-unsigned int obj_reloc_width(uint32_t type);
 
 /* Whether two units (NULL: global) are the same source file. */
 bool obj_same_unit(const char *a, const char *b);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "diff/model.h"
+#include "elf/reloc.h"
 #include "format/hdp.h"
 
 enum piece_kind {
@@ -615,22 +616,6 @@ static struct rref *ref_at(const struct bin *b, uint64_t field)
 	return bsearch(&key, b->refs, b->nrefs, sizeof(key), by_field);
 }
 
-static bool reloc_pcrel(uint32_t type)
-{
-	return type == R_X86_64_PC32 || type == R_X86_64_PLT32 ||
-	       type == R_X86_64_PC64 || type == R_X86_64_PC8 ||
-	       type == R_X86_64_PC16;
-}
-
-static bool reloc_got(uint32_t type)
-{
-	return type == R_X86_64_GOTPCREL || type == R_X86_64_GOTPCRELX ||
-	       type == R_X86_64_REX_GOTPCRELX || type == R_X86_64_GOTPC32 ||
-	       type == R_X86_64_GOTOFF64 || type == R_X86_64_GOTPC64 ||
-	       type == R_X86_64_GOTPCREL64 || type == R_X86_64_GOT32 ||
-	       type == R_X86_64_GOT64 || type == R_X86_64_PLTOFF64;
-}
-
 /* A relocation's symbol refers to a place, not to a named entity. */
 static bool by_place_ref(const struct bin *b, size_t sym)
 {
@@ -655,7 +640,8 @@ static int reloc_dest(const struct bin *b, const struct piece *loc,
 	uint64_t t1, t2;
 
 	*dest = s + r->r_addend;
-	if (!reloc_pcrel(GELF_R_TYPE(r->r_info)))
+	if (!hd_reloc_pc_relative(GELF_R_TYPE(r->r_info)) ||
+	    hd_reloc_via_got(GELF_R_TYPE(r->r_info)))
 		return 0;
 	if (loc->kind == P_FUNC) {
 		ref = ref_at(b, r->r_offset);
@@ -786,7 +772,7 @@ static int each_reloc(struct bin *b, reloc_fn fn, bool every_piece)
 				       b->o->path, b->bname[i], j);
 				return -1;
 			}
-			w = obj_reloc_width(GELF_R_TYPE(r.r_info));
+			w = hd_reloc_width(GELF_R_TYPE(r.r_info));
 			if (!w) {
 				if (is_code(b, to) && !func_at(b, to, r.r_offset))
 					continue;
@@ -811,7 +797,7 @@ static int note_cut(struct bin *b, struct piece *loc, const GElf_Rela *r)
 	const GElf_Shdr *sh;
 	uint64_t dest;
 
-	if (!by_place_ref(b, sym) || reloc_got(GELF_R_TYPE(r->r_info)))
+	if (!by_place_ref(b, sym) || hd_reloc_via_got(GELF_R_TYPE(r->r_info)))
 		return 0;
 	sec = b->bsyms[sym].st_shndx;
 	if (sec >= b->nbsecs || !b->modeled[sec])
@@ -1146,7 +1132,7 @@ static int add_rela(struct piece *p, uint64_t addr, uint32_t type,
 		    long sym, int64_t addend)
 {
 	GElf_Rela *r;
-	unsigned int w = obj_reloc_width(type);
+	unsigned int w = hd_reloc_width(type);
 
 	if (grow((void **)&p->relas, &p->caprelas, p->nrelas, sizeof(*r)))
 		return -1;
@@ -1194,7 +1180,7 @@ static int convert(struct bin *b, struct piece *loc, const GElf_Rela *r)
 		m = undef_sym(b, sym);
 	} else if (b->symmap[sym]) {
 		m = b->symmap[sym];
-	} else if (sec >= b->nbsecs || reloc_got(type) ||
+	} else if (sec >= b->nbsecs || hd_reloc_via_got(type) ||
 		   GELF_ST_TYPE(b->bsyms[sym].st_info) == STT_TLS) {
 		m = outside_sym(b, *b->bsymname[sym] ? b->bsymname[sym] :
 				sec < b->nbsecs ? b->bname[sec] : "?");
@@ -1245,7 +1231,7 @@ static int synthesize(struct bin *b)
 		sec = code_section_at(b, ref->target);
 		to = sec ? func_at(b, sec, ref->target) : NULL;
 		if (ref->size == 1)
-			type = HD_R_PC8;
+			type = R_X86_64_PC8;
 		else if (ref->size == 4)
 			type = ref->call ? R_X86_64_PLT32 : R_X86_64_PC32;
 		else

@@ -53,11 +53,6 @@ void obj_close(struct obj *o)
 	o->fd = -1;
 }
 
-unsigned int obj_reloc_width(uint32_t type)
-{
-	return type == HD_R_PC8 ? 1 : hd_reloc_width(type);
-}
-
 bool obj_same_unit(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));

@@ -33,6 +33,8 @@ static bool is_call_type(uint32_t type)
 unsigned int hd_reloc_width(uint32_t type)
 {
 	switch (type) {
+	case R_X86_64_PC8:
+		return 1;
 	case R_X86_64_64:
 	case R_X86_64_PC64:
 		return 8;
@@ -46,6 +48,39 @@ unsigned int hd_reloc_width(uint32_t type)
 		return 4;
 	}
 	return hd_reloc_is_tls(type) ? 4 : 0;
+}
+
+bool hd_reloc_pc_relative(uint32_t type)
+{
+	switch (type) {
+	case R_X86_64_PC8:
+	case R_X86_64_PC16:
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+	case R_X86_64_PC64:
+		return true;
+	}
+	return hd_reloc_via_got(type) && type != R_X86_64_GOT32 &&
+	       type != R_X86_64_GOT64 && type != R_X86_64_GOTOFF64 &&
+	       type != R_X86_64_PLTOFF64;
+}
+
+bool hd_reloc_via_got(uint32_t type)
+{
+	switch (type) {
+	case R_X86_64_GOTPCREL:
+	case R_X86_64_GOTPCRELX:
+	case R_X86_64_REX_GOTPCRELX:
+	case R_X86_64_GOTPC32:
+	case R_X86_64_GOTOFF64:
+	case R_X86_64_GOTPC64:
+	case R_X86_64_GOTPCREL64:
+	case R_X86_64_GOT32:
+	case R_X86_64_GOT64:
+	case R_X86_64_PLTOFF64:
+		return true;
+	}
+	return false;
 }
 
 int hd_reloc_is_tls(uint32_t type)

@@ -7,6 +7,7 @@
 #ifndef HD_RELOC_H
 #define HD_RELOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,10 @@ struct hd_stubs {
  * them but the thread-local ones (hd_reloc_is_tls()), which are refused.
  */
 unsigned int hd_reloc_width(uint32_t type);
+/* The field holds a distance from itself (S + A - P, or GOT + A - P). */
+bool hd_reloc_pc_relative(uint32_t type);
+/* The field refers to the GOT or a GOT entry rather than to the symbol. */
+bool hd_reloc_via_got(uint32_t type);
 int hd_reloc_is_tls(uint32_t type);
 
 /*
