@@ -292,13 +292,16 @@ static size_t order_syms(struct hd_emit *em)
 	return n;
 }
 
+/* What the written sections point at, freed once the file is out. */
 struct wbufs {
 	uint8_t *notes;
 	struct hdp_func *funcs;
 	struct hdp_sym *hsyms;
+	Elf64_Sym *syms;
 	struct strbuf str, shstr;
 	GElf_Rela **relas;
 	size_t nsecs;
+	size_t symtab_ndx, strtab_ndx;	/* where .symtab and .strtab go */
 };
 
 static void wbufs_free(struct wbufs *w)
@@ -308,6 +311,7 @@ static void wbufs_free(struct wbufs *w)
 	free(w->notes);
 	free(w->funcs);
 	free(w->hsyms);
+	free(w->syms);
 	free(w->str.buf);
 	free(w->shstr.buf);
 	for (i = 0; w->relas && i < w->nsecs; i++)
@@ -315,29 +319,27 @@ static void wbufs_free(struct wbufs *w)
 	free(w->relas);
 }
 
-static int write_elf(struct hd_emit *em, Elf *elf, struct wbufs *w)
+static int write_header(Elf *elf, GElf_Ehdr *eh)
 {
-	size_t i, j, nsym, nund = 0, notes_len = 0, symtab_ndx, strtab_ndx;
-	uint32_t ver = HDP_VERSION;
-	Elf_Data *symdata;
-	Elf_Scn *symscn;
-	GElf_Ehdr eh;
-	GElf_Shdr sh;
-	long off;
+	if (!gelf_newehdr(elf, ELFCLASS64) || !gelf_getehdr(elf, eh))
+		return -1;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh->e_type = ET_REL;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	return 0;
+}
 
-	if (!gelf_newehdr(elf, ELFCLASS64) || !gelf_getehdr(elf, &eh))
-		return -1;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
-	eh.e_type = ET_REL;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	if (strbuf_add(&w->shstr, "") < 0 || strbuf_add(&w->str, "") < 0)
-		return -1;
-	nsym = order_syms(em);
-	/* Index 1 + i for model section i; relocations and ours follow. */
+/* Model section i becomes section 1 + i; relocations and ours follow. */
+static int write_sections(struct hd_emit *em, Elf *elf, struct wbufs *w)
+{
+	GElf_Shdr sh;
+	size_t i;
+
 	for (i = 0; i < em->nsecs; i++) {
 		struct esec *s = &em->secs[i];
+		Elf_Scn *scn;
 
 		memset(&sh, 0, sizeof(sh));
 		sh.sh_type = s->type;
@@ -346,25 +348,28 @@ static int write_elf(struct hd_emit *em, Elf *elf, struct wbufs *w)
 		if (new_scn(elf, &w->shstr, s->name, &sh, s->buf, s->size,
 			    ELF_T_BYTE) != i + 1)
 			return -1;
-		if (s->type == SHT_NOBITS) {
-			Elf_Scn *scn = elf_getscn(elf, i + 1);
-
-			/* The size of NOBITS data is the section's size. */
-			if (!gelf_getshdr(scn, &sh))
-				return -1;
-			sh.sh_size = s->size;
-			elf_getdata(scn, NULL)->d_buf = NULL;
-			if (!gelf_update_shdr(scn, &sh))
-				return -1;
-		}
+		if (s->type != SHT_NOBITS)
+			continue;
+		/* The size of NOBITS data is the section's size. */
+		scn = elf_getscn(elf, i + 1);
+		if (!gelf_getshdr(scn, &sh))
+			return -1;
+		sh.sh_size = s->size;
+		elf_getdata(scn, NULL)->d_buf = NULL;
+		if (!gelf_update_shdr(scn, &sh))
+			return -1;
 	}
-	symtab_ndx = em->nsecs + 1;
-	for (i = 0; i < em->nsecs; i++)
-		symtab_ndx += em->secs[i].nrelas ? 1 : 0;
-	symtab_ndx += 3;	/* note, funcs, syms */
-	strtab_ndx = symtab_ndx + 1;
+	return 0;
+}
+
+/* One .rela section per model section that has relocations. */
+static int write_relas(struct hd_emit *em, Elf *elf, struct wbufs *w)
+{
+	GElf_Shdr sh;
+	size_t i, j;
+
 	w->nsecs = em->nsecs;
-	w->relas = calloc(em->nsecs, sizeof(*w->relas));
+	w->relas = calloc(em->nsecs + 1, sizeof(*w->relas));
 	if (!w->relas)
 		return -1;
 	for (i = 0; i < em->nsecs; i++) {
@@ -388,25 +393,43 @@ static int write_elf(struct hd_emit *em, Elf *elf, struct wbufs *w)
 		sh.sh_flags = SHF_INFO_LINK;
 		sh.sh_addralign = 8;
 		sh.sh_entsize = sizeof(Elf64_Rela);
-		sh.sh_link = symtab_ndx;
+		sh.sh_link = w->symtab_ndx;
 		sh.sh_info = i + 1;
 		snprintf(name, sizeof(name), ".rela%s", s->name);
 		if (!new_scn(elf, &w->shstr, name, &sh, w->relas[i],
 			     s->nrelas * sizeof(Elf64_Rela), ELF_T_RELA))
 			return -1;
 	}
-	if (add_note(&w->notes, &notes_len, HDP_NT_VERSION, &ver, 4) ||
-	    add_note(&w->notes, &notes_len, HDP_NT_BUILD_ID, em->build_id,
+	return 0;
+}
+
+/* .note.hotdeploy: format version, the target's build-id and path. */
+static int write_notes(struct hd_emit *em, Elf *elf, struct wbufs *w)
+{
+	uint32_t ver = HDP_VERSION;
+	size_t len = 0;
+	GElf_Shdr sh;
+
+	if (add_note(&w->notes, &len, HDP_NT_VERSION, &ver, 4) ||
+	    add_note(&w->notes, &len, HDP_NT_BUILD_ID, em->build_id,
 		     em->build_id_len) ||
-	    add_note(&w->notes, &notes_len, HDP_NT_TARGET, em->target,
+	    add_note(&w->notes, &len, HDP_NT_TARGET, em->target,
 		     strlen(em->target) + 1))
 		return -1;
 	memset(&sh, 0, sizeof(sh));
 	sh.sh_type = SHT_NOTE;
 	sh.sh_addralign = 4;
-	if (!new_scn(elf, &w->shstr, HDP_NOTE_SECTION, &sh, w->notes,
-		     notes_len, ELF_T_NHDR))
-		return -1;
+	return new_scn(elf, &w->shstr, HDP_NOTE_SECTION, &sh, w->notes, len,
+		       ELF_T_NHDR) ? 0 : -1;
+}
+
+/* .hotdeploy.funcs and .hotdeploy.syms, in .symtab's final indices. */
+static int write_tables(struct hd_emit *em, Elf *elf, struct wbufs *w)
+{
+	size_t i, j, nund = 0;
+	GElf_Shdr sh;
+	long off;
+
 	w->funcs = calloc(em->nfuncs + 1, sizeof(*w->funcs));
 	for (i = 0; i < em->nsyms; i++)
 		nund += em->syms[i].sec < 0;
@@ -440,83 +463,118 @@ static int write_elf(struct hd_emit *em, Elf *elf, struct wbufs *w)
 		j++;
 	}
 	sh.sh_entsize = sizeof(struct hdp_sym);
-	if (!new_scn(elf, &w->shstr, HDP_SYMS_SECTION, &sh, w->hsyms,
-		     nund * sizeof(*w->hsyms), ELF_T_BYTE))
+	return new_scn(elf, &w->shstr, HDP_SYMS_SECTION, &sh, w->hsyms,
+		       nund * sizeof(*w->hsyms), ELF_T_BYTE) ? 0 : -1;
+}
+
+/* .symtab, locals first; its names go to .strtab. */
+static int write_symtab(struct hd_emit *em, Elf *elf, struct wbufs *w,
+			size_t nsym)
+{
+	Elf_Scn *scn = elf_newscn(elf);
+	Elf_Data *d = scn ? elf_newdata(scn) : NULL;
+	GElf_Shdr sh;
+	size_t i;
+	long off;
+
+	w->syms = calloc(nsym, sizeof(Elf64_Sym));
+	if (!d || !w->syms)
 		return -1;
-	/* .symtab: filled through gelf_update_sym, after its names. */
-	symscn = elf_newscn(elf);
-	symdata = symscn ? elf_newdata(symscn) : NULL;
-	if (!symdata)
-		return -1;
-	symdata->d_type = ELF_T_SYM;
-	symdata->d_size = nsym * sizeof(Elf64_Sym);
-	symdata->d_buf = calloc(nsym, sizeof(Elf64_Sym));
-	symdata->d_align = 8;
-	if (!symdata->d_buf)
-		return -1;
-	w->funcs[em->nfuncs].sym = 0;
+	d->d_type = ELF_T_SYM;
+	d->d_size = nsym * sizeof(Elf64_Sym);
+	d->d_buf = w->syms;
+	d->d_align = 8;
 	for (i = 0; i < em->nsyms; i++) {
 		struct esym *y = &em->syms[i];
 		GElf_Sym s = { 0 };
 
 		off = strbuf_add(&w->str, y->name);
 		if (off < 0)
-			goto fail_sym;
+			return -1;
 		s.st_name = *y->name ? off : 0;
 		s.st_info = GELF_ST_INFO(y->bind, y->type);
 		s.st_shndx = y->sec < 0 ? SHN_UNDEF : y->sec + 1;
 		s.st_value = y->value;
 		s.st_size = y->size;
-		if (!gelf_update_sym(symdata, y->final, &s))
-			goto fail_sym;
+		if (!gelf_update_sym(d, y->final, &s))
+			return -1;
 	}
 	memset(&sh, 0, sizeof(sh));
 	off = strbuf_add(&w->shstr, ".symtab");
 	if (off < 0)
-		goto fail_sym;
+		return -1;
 	sh.sh_name = off;
 	sh.sh_type = SHT_SYMTAB;
 	sh.sh_addralign = 8;
 	sh.sh_entsize = sizeof(Elf64_Sym);
-	sh.sh_size = symdata->d_size;
-	sh.sh_link = strtab_ndx;
+	sh.sh_size = d->d_size;
+	sh.sh_link = w->strtab_ndx;
 	sh.sh_info = 1;
 	for (i = 0; i < em->nsyms; i++)
 		if (em->syms[i].bind == STB_LOCAL && em->syms[i].final >= sh.sh_info)
 			sh.sh_info = em->syms[i].final + 1;
-	if (!gelf_update_shdr(symscn, &sh) || elf_ndxscn(symscn) != symtab_ndx)
-		goto fail_sym;
+	if (!gelf_update_shdr(scn, &sh) || elf_ndxscn(scn) != w->symtab_ndx)
+		return -1;
+	return 0;
+}
+
+/* .strtab, then .shstrtab, which names itself; its index into @eh. */
+static int write_strtabs(Elf *elf, struct wbufs *w, GElf_Ehdr *eh)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	size_t i;
+	long off;
+
 	memset(&sh, 0, sizeof(sh));
 	sh.sh_type = SHT_STRTAB;
 	if (new_scn(elf, &w->shstr, ".strtab", &sh, w->str.buf, w->str.len,
-		    ELF_T_BYTE) != strtab_ndx)
-		goto fail_sym;
-	/* .shstrtab names itself: add its name before sizing it. */
+		    ELF_T_BYTE) != w->strtab_ndx)
+		return -1;
+	/* Its own name must be in it before it is sized. */
 	off = strbuf_add(&w->shstr, ".shstrtab");
 	if (off < 0)
-		goto fail_sym;
+		return -1;
 	memset(&sh, 0, sizeof(sh));
 	sh.sh_type = SHT_STRTAB;
 	i = new_scn(elf, &w->shstr, "", &sh, w->shstr.buf, w->shstr.len,
 		    ELF_T_BYTE);
 	if (!i)
-		goto fail_sym;
+		return -1;
 	/* new_scn appended "" and pointed at it; use the real name. */
+	scn = elf_getscn(elf, i);
 	sh.sh_name = off;
-	if (!gelf_update_shdr(elf_getscn(elf, i), &sh))
-		goto fail_sym;
-	elf_getdata(elf_getscn(elf, i), NULL)->d_buf = w->shstr.buf;
-	elf_getdata(elf_getscn(elf, i), NULL)->d_size = w->shstr.len;
+	elf_getdata(scn, NULL)->d_buf = w->shstr.buf;
+	elf_getdata(scn, NULL)->d_size = w->shstr.len;
 	sh.sh_size = w->shstr.len;
-	gelf_update_shdr(elf_getscn(elf, i), &sh);
-	eh.e_shstrndx = i;
-	if (!gelf_update_ehdr(elf, &eh) || elf_update(elf, ELF_C_WRITE) < 0)
-		goto fail_sym;
-	free(symdata->d_buf);
+	if (!gelf_update_shdr(scn, &sh))
+		return -1;
+	eh->e_shstrndx = i;
 	return 0;
-fail_sym:
-	free(symdata->d_buf);
-	return -1;
+}
+
+static int write_elf(struct hd_emit *em, Elf *elf, struct wbufs *w)
+{
+	size_t i, nsym;
+	GElf_Ehdr eh;
+
+	if (write_header(elf, &eh) || strbuf_add(&w->shstr, "") < 0 ||
+	    strbuf_add(&w->str, "") < 0)
+		return -1;
+	nsym = order_syms(em);
+	/* The model's sections, their relocations, then ours. */
+	w->symtab_ndx = em->nsecs + 1;
+	for (i = 0; i < em->nsecs; i++)
+		w->symtab_ndx += em->secs[i].nrelas ? 1 : 0;
+	w->symtab_ndx += 3;	/* note, funcs, syms */
+	w->strtab_ndx = w->symtab_ndx + 1;
+	if (write_sections(em, elf, w) || write_relas(em, elf, w) ||
+	    write_notes(em, elf, w) || write_tables(em, elf, w) ||
+	    write_symtab(em, elf, w, nsym) || write_strtabs(elf, w, &eh))
+		return -1;
+	if (!gelf_update_ehdr(elf, &eh) || elf_update(elf, ELF_C_WRITE) < 0)
+		return -1;
+	return 0;
 }
 
 int hd_emit_write(struct hd_emit *em, const char *path, struct hd_error *err)
