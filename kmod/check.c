@@ -13,6 +13,7 @@
  * run, and one that maps or unmaps memory waits for it.
  */
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/sched/task_stack.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -59,11 +60,13 @@ const struct hd_range *hd_range_find(const struct hd_range *r,
 	return NULL;
 }
 
-/* End of the mapping holding @sp, or 0.  Caller holds the mmap_lock. */
+/* End of the mapping holding @sp, or 0. */
 static unsigned long hd_stack_end(struct mm_struct *mm, unsigned long sp)
 {
-	struct vm_area_struct *vma = find_vma(mm, sp);
+	struct vm_area_struct *vma;
 
+	mmap_assert_locked(mm);
+	vma = find_vma(mm, sp);
 	return vma && vma->vm_start <= sp ? vma->vm_end : 0;
 }
 

@@ -171,7 +171,7 @@ static int hd_map_in_target(struct hd_map_cmd *c)
 
 /*
  * Whether [addr, addr + len) is still exactly our mapping of @file, each
- * page at its own offset.  Caller holds @mm's mmap_lock.
+ * page at its own offset.
  */
 static bool hd_map_intact_locked(struct mm_struct *mm, struct file *file,
 				 unsigned long addr, unsigned long len)
@@ -179,6 +179,7 @@ static bool hd_map_intact_locked(struct mm_struct *mm, struct file *file,
 	unsigned long start = addr, end = addr + len;
 	struct vm_area_struct *vma;
 
+	mmap_assert_locked(mm);
 	while (addr < end) {
 		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start > addr || vma->vm_file != file ||

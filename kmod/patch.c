@@ -15,6 +15,7 @@
 
 #include <linux/capability.h>
 #include <linux/delay.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
@@ -314,8 +315,8 @@ release:
  * When a function is redirected again (patches stack), a thread running
  * the previous replacement runs an old version of it too.  The earlier
  * patch's code has no function sizes, so all of it counts as active: a
- * conservative choice.  Called under target->lock; patch mappings never
- * overlap each other or file mappings, so the ranges stay disjoint.
+ * conservative choice.  Patch mappings never overlap each other or file
+ * mappings, so the ranges stay disjoint.
  */
 static int hd_apply_active_ranges(struct hd_target *target,
 				  struct hd_apply_req *req)
@@ -324,6 +325,7 @@ static int hd_apply_active_ranges(struct hd_target *target,
 	const struct hd_range *hit;
 	struct hd_patch *p;
 
+	lockdep_assert_held(&target->lock);
 	list_for_each_entry(p, &target->patches, node)
 		nr++;
 	req->active = kvmalloc_array(nr, sizeof(*req->active), GFP_KERNEL);
@@ -722,6 +724,7 @@ static int hd_list_fill(struct hd_target *target, struct hd_list *l)
 	struct hd_patch *p;
 	unsigned int i;
 
+	lockdep_assert_held(&target->lock);
 	list_for_each_entry(p, &target->patches, node) {
 		if (nr_patches < l->nr_patches) {
 			struct hd_patch_info info = {

@@ -4,6 +4,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/file.h>
+#include <linux/lockdep.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -31,6 +32,7 @@ static void hd_target_free(struct hd_target *t)
 {
 	struct hd_patch *p, *tmp;
 
+	lockdep_assert_held(&hd_targets_lock);
 	list_for_each_entry_safe(p, tmp, &t->patches, node) {
 		list_del(&p->node);
 		hd_patch_free(p);
@@ -43,15 +45,17 @@ static void hd_target_free(struct hd_target *t)
 /* Whether nobody uses @t and it describes nothing that still runs. */
 static bool hd_target_stale(struct hd_target *t)
 {
+	lockdep_assert_held(&hd_targets_lock);
 	return !t->users &&
 	       (list_empty(&t->patches) || !atomic_read(&t->mm->mm_users));
 }
 
-/* Caller holds hd_targets_lock. */
+/* Drop the entries hd_target_stale() finds. */
 static void hd_targets_prune(void)
 {
 	struct hd_target *t, *tmp;
 
+	lockdep_assert_held(&hd_targets_lock);
 	list_for_each_entry_safe(t, tmp, &hd_targets, node)
 		if (hd_target_stale(t))
 			hd_target_free(t);
