@@ -88,6 +88,19 @@ $(BUILD)/selftests/%: tests/selftests/hotdeploy/%.c $(wildcard tests/lib/*.h) in
 # tcp_load reads hdctl's --json output.
 $(BUILD)/selftests/tcp_load: TEST_LIBS += $(shell pkg-config --libs json-c)
 
+# The selftests' kselftest Makefile (lib.mk) builds every test too: checked
+# in a scratch directory, so build/selftests/ stays this Makefile's.
+KSFT_CHECK := $(BUILD)/ksft-check
+
+check-ksft:
+	rm -rf $(KSFT_CHECK)
+	$(MAKE) -C tests/selftests/hotdeploy OUTPUT=$(KSFT_CHECK)
+	@for s in $(SELFTEST_SRCS); do \
+		[ -x $(KSFT_CHECK)/$$(basename $$s .c) ] || { echo "$$s was" \
+			"not built by tests/selftests/hotdeploy/Makefile" >&2; \
+			exit 1; }; done
+	rm -rf $(KSFT_CHECK)
+
 units: $(UNITS)
 
 # The layers each unit test links (userspace/Makefile), top first: a test
@@ -199,6 +212,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) check-layout
 	$(MAKE) selftests units
+	$(MAKE) check-ksft
 	$(MAKE) fuzz-smoke
 	$(MAKE) bench-smoke
 	scripts/run-tests
@@ -252,6 +266,7 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf $(BUILD)
 
-.PHONY: all module hdctl selftests live realprog targets units units-san fuzz fuzz-run \
+.PHONY: all module hdctl selftests check-ksft live realprog targets units units-san \
+	fuzz fuzz-run \
 	fuzz-smoke bench bench-tools bench-smoke deps check check-layout demo lint \
 	install clean
