@@ -961,80 +961,79 @@ static long add_msym(struct bin *b, const char *name, const char *unit,
 	return b->nmsyms++;
 }
 
-/* Model sections and the symbols defined in them. */
-static int model_sections(struct bin *b)
+/* Model section 1 + @i, from piece @i. */
+static int piece_section(struct bin *b, size_t i)
 {
+	struct piece *p = &b->pieces[i];
 	struct obj *o = b->o;
+	const GElf_Shdr *bsh = &b->bsh[p->bsec];
+	struct dsec *s = &o->secs[i + 1];
+	uint64_t align = bsh->sh_addralign ? bsh->sh_addralign : 1;
+	const char *sname = b->bname[p->bsec];
+	char *name;
+
+	p->msec = i + 1;
+	if (p->kind == P_FUNC || p->kind == P_DATA) {
+		const char *n = b->bsymname[p->bsym];
+
+		name = obj_alloc(o, strlen(sname) + strlen(n) + 2);
+		if (!name)
+			return oom();
+		sprintf(name, "%s.%s", sname, n);
+	} else {
+		name = (char *)sname;
+	}
+	if (p->kind == P_FUNC)
+		align = 16;
+	while (align > 1 && p->addr % align)
+		align >>= 1;
+	s->name = name;
+	s->sh.sh_type = bsh->sh_type == SHT_NOBITS ? SHT_NOBITS :
+			SHT_PROGBITS;
+	s->sh.sh_flags = bsh->sh_flags & (SHF_ALLOC | SHF_WRITE |
+					  SHF_EXECINSTR | SHF_TLS);
+	s->sh.sh_addralign = align;
+	s->sh.sh_size = p->size;
+	if (s->sh.sh_type == SHT_PROGBITS) {
+		p->bytes = obj_alloc(o, p->size);
+		if (!p->bytes)
+			return oom();
+		if (p->size)
+			memcpy(p->bytes, b->bdata[p->bsec] +
+			       (p->addr - bsh->sh_addr), p->size);
+		s->data = p->bytes;
+	}
+	/*
+	 * Unnamed data is compared up to its last non-zero byte and
+	 * a NUL: the zeros after a string are alignment padding that
+	 * moves with what follows.  The whole extent is carried.
+	 */
+	if (p->kind == P_ANON && p->bytes) {
+		uint64_t n = p->size;
+
+		while (n && !b->bdata[p->bsec][p->addr - bsh->sh_addr + n - 1])
+			n--;
+		s->cmpsize = n < p->size ? n + 1 : p->size;
+		if (!s->cmpsize)
+			s->cmpsize = p->size;
+	}
+	if (p->kind == P_ANON || p->kind == P_ARRAY) {
+		GElf_Sym ss = { .st_info = GELF_ST_INFO(STB_LOCAL, STT_SECTION),
+				.st_shndx = p->msec };
+		long m = add_msym(b, "", NULL, &ss);
+
+		if (m < 0)
+			return -1;
+		p->msym = m;
+	}
+	return 0;
+}
+
+/* Every symbol naming a function or an object, aliases too. */
+static int model_symbols(struct bin *b)
+{
 	size_t i;
 
-	o->nsecs = b->npieces + 1;
-	o->secs = obj_alloc(o, o->nsecs * sizeof(*o->secs));
-	if (!o->secs || add_msym(b, "", NULL, &(GElf_Sym){ 0 }) < 0)
-		return oom();
-	for (i = 0; i < b->npieces; i++) {
-		struct piece *p = &b->pieces[i];
-		const GElf_Shdr *bsh = &b->bsh[p->bsec];
-		struct dsec *s = &o->secs[i + 1];
-		uint64_t align = bsh->sh_addralign ? bsh->sh_addralign : 1;
-		const char *sname = b->bname[p->bsec];
-		char *name;
-
-		p->msec = i + 1;
-		if (p->kind == P_FUNC || p->kind == P_DATA) {
-			const char *n = b->bsymname[p->bsym];
-
-			name = obj_alloc(o, strlen(sname) + strlen(n) + 2);
-			if (!name)
-				return oom();
-			sprintf(name, "%s.%s", sname, n);
-		} else {
-			name = (char *)sname;
-		}
-		if (p->kind == P_FUNC)
-			align = 16;
-		while (align > 1 && p->addr % align)
-			align >>= 1;
-		s->name = name;
-		s->sh.sh_type = bsh->sh_type == SHT_NOBITS ? SHT_NOBITS :
-				SHT_PROGBITS;
-		s->sh.sh_flags = bsh->sh_flags & (SHF_ALLOC | SHF_WRITE |
-						  SHF_EXECINSTR | SHF_TLS);
-		s->sh.sh_addralign = align;
-		s->sh.sh_size = p->size;
-		if (s->sh.sh_type == SHT_PROGBITS) {
-			p->bytes = obj_alloc(o, p->size);
-			if (!p->bytes)
-				return oom();
-			if (p->size)
-				memcpy(p->bytes, b->bdata[p->bsec] +
-				       (p->addr - bsh->sh_addr), p->size);
-			s->data = p->bytes;
-		}
-		/*
-		 * Unnamed data is compared up to its last non-zero byte and
-		 * a NUL: the zeros after a string are alignment padding that
-		 * moves with what follows.  The whole extent is carried.
-		 */
-		if (p->kind == P_ANON && p->bytes) {
-			uint64_t n = p->size;
-
-			while (n && !b->bdata[p->bsec][p->addr - bsh->sh_addr + n - 1])
-				n--;
-			s->cmpsize = n < p->size ? n + 1 : p->size;
-			if (!s->cmpsize)
-				s->cmpsize = p->size;
-		}
-		if (p->kind == P_ANON || p->kind == P_ARRAY) {
-			GElf_Sym ss = { .st_info = GELF_ST_INFO(STB_LOCAL, STT_SECTION),
-					.st_shndx = p->msec };
-			long m = add_msym(b, "", NULL, &ss);
-
-			if (m < 0)
-				return -1;
-			p->msym = m;
-		}
-	}
-	/* Every symbol naming a function or an object, aliases too. */
 	for (i = 1; i < b->nbsyms; i++) {
 		const GElf_Sym *bs = &b->bsyms[i];
 		int type = GELF_ST_TYPE(bs->st_info);
@@ -1068,6 +1067,23 @@ static int model_sections(struct bin *b)
 	}
 	return 0;
 }
+
+/* Model sections and the symbols defined in them. */
+static int model_sections(struct bin *b)
+{
+	struct obj *o = b->o;
+	size_t i;
+
+	o->nsecs = b->npieces + 1;
+	o->secs = obj_alloc(o, o->nsecs * sizeof(*o->secs));
+	if (!o->secs || add_msym(b, "", NULL, &(GElf_Sym){ 0 }) < 0)
+		return oom();
+	for (i = 0; i < b->npieces; i++)
+		if (piece_section(b, i))
+			return -1;
+	return model_symbols(b);
+}
+
 
 /* A model symbol for what has no piece: refused if a patch needs it. */
 static long outside_sym(struct bin *b, const char *name)

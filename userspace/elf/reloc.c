@@ -152,87 +152,96 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
+/* Fill the field of one relocation. */
+static int reloc_one(uint8_t *image, size_t size, uint64_t addr,
+		     const struct hd_reloc *r, struct hd_stubs *stubs,
+		     struct hd_error *err)
+{
+	size_t width = hd_reloc_width(r->type) ?: 4;
+	uint64_t p = addr + r->offset;
+	int64_t v;
+	int e;
+
+	if (r->offset > size || size - r->offset < width)
+		return hd_fail(err, -EINVAL,
+			       "relocation for %s at +%#llx is outside the patch",
+			       r->name, (unsigned long long)r->offset);
+	switch (r->type) {
+	case R_X86_64_NONE:
+		return 0;
+	case R_X86_64_64:
+		put64(image + r->offset, r->value + r->addend);
+		return 0;
+	case R_X86_64_PC64:
+		put64(image + r->offset, r->value + r->addend - p);
+		return 0;
+	case R_X86_64_32:
+		v = r->value + r->addend;
+		if ((uint64_t)v > UINT32_MAX)
+			goto range;
+		put32(image + r->offset, v);
+		return 0;
+	case R_X86_64_32S:
+		v = r->value + r->addend;
+		if (!fits_s32(v))
+			goto range;
+		put32(image + r->offset, v);
+		return 0;
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+		v = r->value + r->addend - p;
+		if (fits_s32(v)) {
+			put32(image + r->offset, v);
+			return 0;
+		}
+		if (r->type != R_X86_64_PLT32)
+			goto range;
+		/* A call or jump out of reach: through a stub. */
+		e = stub_entry(stubs, image, r->value, true);
+		if (e < 0)
+			goto nospc;
+		v = addr + slot_off(stubs, e) + SLOT_SIZE + r->addend - p;
+		if (!fits_s32(v))
+			goto range;
+		put32(image + r->offset, v);
+		return 0;
+	case R_X86_64_GOTPCREL:
+	case R_X86_64_GOTPCRELX:
+	case R_X86_64_REX_GOTPCRELX:
+		e = stub_entry(stubs, image, r->value, false);
+		if (e < 0)
+			goto nospc;
+		v = addr + slot_off(stubs, e) + r->addend - p;
+		if (!fits_s32(v))
+			goto range;
+		put32(image + r->offset, v);
+		return 0;
+	default:
+		return hd_fail(err, -EOPNOTSUPP,
+			       "relocation type %u for %s is not supported",
+			       r->type, r->name);
+	}
+range:
+	return hd_fail(err, -ERANGE,
+		       "%s at %#llx is out of reach of the patch code at %#llx (relocation type %u)",
+		       r->name, (unsigned long long)r->value,
+		       (unsigned long long)p, r->type);
+nospc:
+	return hd_fail(err, -ENOSPC, "no room for a GOT slot for %s",
+		       r->name);
+}
+
 int hd_reloc_apply(uint8_t *image, size_t size, uint64_t addr,
 		   const struct hd_reloc *rel, size_t n,
 		   struct hd_stubs *stubs, struct hd_error *err)
 {
 	size_t i;
+	int ret;
 
 	for (i = 0; i < n; i++) {
-		const struct hd_reloc *r = &rel[i];
-		size_t width = hd_reloc_width(r->type) ?: 4;
-		uint64_t p = addr + r->offset;
-		int64_t v;
-		int e;
-
-		if (r->offset > size || size - r->offset < width) {
-			return hd_fail(err, -EINVAL,
-				       "relocation for %s at +%#llx is outside the patch",
-				       r->name, (unsigned long long)r->offset);
-		}
-		switch (r->type) {
-		case R_X86_64_NONE:
-			continue;
-		case R_X86_64_64:
-			put64(image + r->offset, r->value + r->addend);
-			continue;
-		case R_X86_64_PC64:
-			put64(image + r->offset, r->value + r->addend - p);
-			continue;
-		case R_X86_64_32:
-			v = r->value + r->addend;
-			if ((uint64_t)v > UINT32_MAX)
-				goto range;
-			put32(image + r->offset, v);
-			continue;
-		case R_X86_64_32S:
-			v = r->value + r->addend;
-			if (!fits_s32(v))
-				goto range;
-			put32(image + r->offset, v);
-			continue;
-		case R_X86_64_PC32:
-		case R_X86_64_PLT32:
-			v = r->value + r->addend - p;
-			if (fits_s32(v)) {
-				put32(image + r->offset, v);
-				continue;
-			}
-			if (r->type != R_X86_64_PLT32)
-				goto range;
-			/* A call or jump out of reach: through a stub. */
-			e = stub_entry(stubs, image, r->value, true);
-			if (e < 0)
-				goto nospc;
-			v = addr + slot_off(stubs, e) + SLOT_SIZE + r->addend - p;
-			if (!fits_s32(v))
-				goto range;
-			put32(image + r->offset, v);
-			continue;
-		case R_X86_64_GOTPCREL:
-		case R_X86_64_GOTPCRELX:
-		case R_X86_64_REX_GOTPCRELX:
-			e = stub_entry(stubs, image, r->value, false);
-			if (e < 0)
-				goto nospc;
-			v = addr + slot_off(stubs, e) + r->addend - p;
-			if (!fits_s32(v))
-				goto range;
-			put32(image + r->offset, v);
-			continue;
-		default:
-			return hd_fail(err, -EOPNOTSUPP,
-				       "relocation type %u for %s is not supported",
-				       r->type, r->name);
-		}
-range:
-		return hd_fail(err, -ERANGE,
-			       "%s at %#llx is out of reach of the patch code at %#llx (relocation type %u)",
-			       r->name, (unsigned long long)r->value,
-			       (unsigned long long)p, r->type);
-nospc:
-		return hd_fail(err, -ENOSPC, "no room for a GOT slot for %s",
-			       r->name);
+		ret = reloc_one(image, size, addr, &rel[i], stubs, err);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
