@@ -145,10 +145,8 @@ int cmd_info(int argc, char **argv)
 	size_t len;
 	void *buf;
 
-	if (hd_getopt(argc, argv, "", NULL) != -1 || optind != argc - 1) {
-		usage_info();
-		return HD_EXIT_USAGE;
-	}
+	if (hd_getopt(argc, argv, "", NULL) != -1 || optind != argc - 1)
+		return hd_usage_error("one patch file, please");
 	buf = hd_slurp(argv[optind], &len, &e);
 	if (!buf) {
 		hd_err("%s", e.msg);
