@@ -10,11 +10,12 @@
 # make install   module (modules_install), hdctl, its man page and bash completion
 
 # The kernel to build for: the running one when its headers are here (a
-# real host), otherwise the newest installed headers (Debian's, booted in
-# QEMU by scripts/vm-run).
-KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
-	else ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1 | \
-	cut -d/ -f4; fi)
+# real host), otherwise Debian 12's (linux-image-amd64's), booted in QEMU
+# by scripts/vm-run; other installed kernels only when KVER= names them
+# (scripts/kernels, Documentation/testing.rst).  Evaluated once.
+ifeq ($(origin KVER),undefined)
+KVER := $(shell $(CURDIR)/scripts/kernels default)
+endif
 KDIR ?= /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build
 PREFIX ?= /usr/local
