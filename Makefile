@@ -44,6 +44,15 @@ SELFTESTS := $(patsubst tests/selftests/hotdeploy/%.c,$(BUILD)/selftests/%,$(SEL
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
+# More real programs from Debian's sources, each built by
+# tests/realprog/build-NAME into build/realprog/NAME/ and patched under
+# load by tests/selftests/hotdeploy/realprog_NAME.c.  They take minutes
+# each, so they are not part of "selftests" (nor "check"):
+# "make realprog-NAME" builds one, "make check-programs" runs them all.
+REALPROGS := redis nginx httplib
+REALPROG_TESTS := $(REALPROGS:%=$(BUILD)/selftests/realprog_%)
+SELFTESTS := $(filter-out $(REALPROG_TESTS),$(SELFTESTS))
+
 # Live-patch cases: programs and objects built here, patched in the guest.
 LIVE_CASES := $(patsubst tests/live/%/,%,$(wildcard tests/live/*/))
 
@@ -59,6 +68,23 @@ realprog: $(BUILD)/realprog/lua/lua
 $(BUILD)/realprog/lua/lua: tests/realprog/build-lua $(wildcard tests/realprog/lua/*) \
 		scripts/debian-source
 	tests/realprog/build-lua $(BUILD)/realprog/lua
+
+# Sources and built trees are cached in ~/.cache/hotdeploy/; the script
+# reuses them while its inputs are unchanged.
+realprog-%: hdctl $(BUILD)/selftests/realprog_%
+	tests/realprog/build-$* $(BUILD)/realprog/$*
+
+.SECONDARY: $(REALPROG_TESTS)
+
+check-programs: SHELL := /bin/bash
+check-programs: deps
+	$(MAKE) all
+	$(MAKE) $(REALPROGS:%=realprog-%)
+	@mkdir -p $(BUILD)/test-logs
+	scripts/vm-run --timeout 4800 -- scripts/run-selftests $(REALPROG_TESTS) \
+		2>&1 | tee $(BUILD)/test-logs/programs.log; \
+		rc=$${PIPESTATUS[0]}; \
+		awk -f scripts/tap-count -v extra=$$((rc != 0)) $(BUILD)/test-logs/programs.log
 
 # tests/targets/NAME.c, built into $(BUILD)/targets/NAME/: prog from
 # version 1 (the running program), v1/NAME.o and v2/NAME.o with
@@ -270,4 +296,4 @@ clean:
 .PHONY: all module hdctl selftests check-ksft live realprog targets units units-san \
 	fuzz fuzz-run \
 	fuzz-smoke bench bench-tools bench-smoke deps check check-layout demo lint \
-	install clean
+	install clean check-programs
