@@ -244,6 +244,12 @@ check: deps
 	$(MAKE) bench-smoke
 	scripts/run-tests
 
+# The selftests on a debug kernel (KASAN, KFENCE, lockdep, UBSAN, ...),
+# built once per machine from Debian's linux-source (Documentation/testing.rst).
+check-debug: deps
+	$(MAKE) all selftests
+	scripts/check-debug
+
 demo: deps
 	$(MAKE) all targets
 	scripts/demo
@@ -295,5 +301,5 @@ clean:
 
 .PHONY: all module hdctl selftests check-ksft live realprog targets units units-san \
 	fuzz fuzz-run \
-	fuzz-smoke bench bench-tools bench-smoke deps check check-layout demo lint \
+	fuzz-smoke bench bench-tools bench-smoke deps check check-layout check-debug demo lint \
 	install clean check-programs
