@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 #include <linux/userfaultfd_k.h>
 
+#include "compat.h"
 #include "copies.h"
 #include "text.h"
 
@@ -82,8 +83,7 @@ static void hd_copies_drop_one(struct mm_struct *mm, unsigned long addr,
 	if (!hd_copies_vma_ok(vma, addr) || vma->vm_file != file ||
 	    hd_copies_pos(vma, addr) != pos)
 		goto unlock;
-	if (get_user_pages_remote(mm, addr, 1, FOLL_FORCE, &page, NULL,
-				  NULL) != 1)
+	if (hd_get_user_pages_remote(mm, addr, 1, FOLL_FORCE, &page) != 1)
 		goto unlock;
 	same = false;
 	if (PageAnon(page)) {
@@ -93,7 +93,7 @@ static void hd_copies_drop_one(struct mm_struct *mm, unsigned long addr,
 	}
 	put_page(page);
 	if (same)
-		zap_page_range(vma, addr, PAGE_SIZE);
+		hd_zap_page_range(vma, addr, PAGE_SIZE);
 unlock:
 	mmap_write_unlock(mm);
 out:

@@ -75,7 +75,7 @@ static const struct file_operations hd_fops = {
 	.open		= hd_open,
 	.unlocked_ioctl	= hd_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
+	/* No .llseek: after nonseekable_open() lseek fails with ESPIPE. */
 };
 
 static struct miscdevice hd_misc = {

@@ -36,7 +36,7 @@
 
 #include <linux/delay.h>
 #include <linux/jiffies.h>
-#include <linux/mmap_lock.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
@@ -49,6 +49,7 @@
 #include <asm/ptrace.h>
 #include <asm/unistd.h>
 
+#include "compat.h"
 #include "rendezvous.h"
 
 /* Threads the stopper queues per scan before it grows its array. */
@@ -269,7 +270,7 @@ static bool hd_rv_fence(struct hd_rv *rv, struct hd_parker *p)
 	raw_spin_lock_irqsave(&t->pi_lock, flags);
 	/* Ordered as try_to_wake_up() reads them: the state, then on_rq. */
 	smp_mb__after_spinlock();
-	state = READ_ONCE(t->__state);
+	state = hd_task_state(t);
 	if (!(state & TASK_NORMAL) ||
 	    (state & (__TASK_STOPPED | __TASK_TRACED | TASK_PARKED |
 		      TASK_DEAD | TASK_NEW)) || (t->flags & PF_EXITING))
@@ -448,16 +449,17 @@ struct hd_rv *hd_rv_begin(struct task_struct *leader, struct mm_struct *mm)
  * Wait until @deadline (jiffies) for nobody to hold @mm's mmap_lock.  A
  * thread of the target may sleep holding it, and whoever takes it next
  * (the checker, the writer, vm_mmap() in a kernel thread) would wait
- * uninterruptibly.  False if it stayed held.
+ * uninterruptibly.  False if it stayed held.  The lock word tells what a
+ * write trylock would, without taking the lock (which 6.12 no longer
+ * offers to do): free means no reader, no writer and no waiter.
  */
 bool hd_mm_wait_free(struct mm_struct *mm, unsigned long deadline)
 {
-	while (!mmap_write_trylock(mm)) {
+	while (rwsem_is_locked(&mm->mmap_lock)) {
 		if (time_after(jiffies, deadline))
 			return false;
 		schedule_timeout_uninterruptible(1);
 	}
-	mmap_write_unlock(mm);
 	return true;
 }
 
@@ -477,7 +479,7 @@ static bool hd_rv_crowded(struct hd_rv *rv)
 	for (i = 0; i < rv->nr_parkers; i++) {
 		struct task_struct *t = rv->parkers[i]->task;
 
-		if (READ_ONCE(t->__state) == TASK_RUNNING &&
+		if (hd_task_state(t) == TASK_RUNNING &&
 		    !READ_ONCE(t->on_cpu))
 			return true;
 	}

@@ -18,8 +18,7 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 
-#include <asm/unaligned.h>
-
+#include "compat.h"
 #include "text.h"
 
 #define HD_JMP_OPCODE	0xe9
@@ -75,8 +74,8 @@ static struct page *hd_text_page(struct hd_text *tx, unsigned long addr)
 		return tx->slot[0].page;
 	if (tx->slot[1].addr == addr)
 		return tx->slot[1].page;
-	if (get_user_pages_remote(tx->mm, addr, 1, tx->gup_flags, &page,
-				  NULL, NULL) != 1)
+	if (hd_get_user_pages_remote(tx->mm, addr, 1, tx->gup_flags,
+				     &page) != 1)
 		return NULL;
 	hd_text_drop(tx, i);
 	tx->slot[i].addr = addr;
@@ -270,9 +269,9 @@ static int hd_swap_pin(struct hd_swap *sw, struct mm_struct *mm)
 		for (run = 1; i + run < sw->nr_pages; run++)
 			if (sw->paddr[i + run] != sw->paddr[i] + run * PAGE_SIZE)
 				break;
-		got = pin_user_pages_remote(mm, sw->paddr[i], run,
-					    FOLL_FORCE | FOLL_WRITE,
-					    &sw->pages[i], NULL, NULL);
+		got = hd_pin_user_pages_remote(mm, sw->paddr[i], run,
+					       FOLL_FORCE | FOLL_WRITE,
+					       &sw->pages[i]);
 		if (got <= 0)
 			return got ? (int)got : -EFAULT;
 		i += got;
