@@ -109,4 +109,17 @@ TEST(revert_suggests_its_own_force)
 	EXPECT_EQ(NULL, strstr(msg, "--force"));	/* never skips the IP check */
 }
 
+/* An errno no row knows: the one fallback row, never an empty message. */
+TEST(unknown_errno_says_what_it_is)
+{
+	struct hd_refusal r = { .op = "apply", .pid = 1234, .err = -EIO };
+	char msg[512];
+
+	hd_explain(&r, msg, sizeof(msg));
+	EXPECT_STREQ("apply: Input/output error", msg);
+	/* A message cut to the buffer stays a string. */
+	hd_explain(&r, msg, 8);
+	EXPECT_STREQ("apply: ", msg);
+}
+
 TEST_HARNESS_MAIN
