@@ -139,15 +139,13 @@ UNIT_LAYERS_hdp := format elf base
 UNIT_LAYERS_procmaps := apply format elf base
 UNIT_LAYERS_procobj := apply format elf base
 UNIT_LAYERS_reloc := apply format elf base
-# Until every layer returns its errors as values: the old printer.
-UNIT_TRANSITIONAL := userspace/cmd/output.o
 unit_libs = $(foreach l,$(UNIT_LAYERS_$(1)),$(2)/$(l)/libhd$(l).a)
 USER_LIBS := $(shell pkg-config --libs libelf libdw json-c capstone 2>/dev/null)
 
 $(BUILD)/unit/%: tests/unit/%.c hdctl $(wildcard tests/lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -I$(KTOOLS)/tools/testing/selftests -Iuserspace \
-		-o $@ $< $(call unit_libs,$*,userspace) $(UNIT_TRANSITIONAL) \
+		-o $@ $< $(call unit_libs,$*,userspace) \
 		$(USER_LIBS) $(TEST_LIBS)
 
 # The same unit tests built with ASan and UBSan, linked with sanitized
@@ -237,7 +235,7 @@ check-layout:
 
 check: deps
 	$(MAKE) all
-	$(MAKE) check-layout
+	scripts/check-layers
 	$(MAKE) selftests units
 	$(MAKE) check-ksft
 	$(MAKE) fuzz-smoke

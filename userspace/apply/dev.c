@@ -4,11 +4,11 @@
 #include <fcntl.h>
 #include <string.h>
 
-#include "cmd/hdctl.h"
+#include "apply/kapi.h"
 
 #define HD_DEV_PATH	"/dev/hotdeploy"
 
-int hd_dev_open(void)
+int hd_dev_open(struct hd_error *err)
 {
 	int fd = open(HD_DEV_PATH, O_RDWR | O_CLOEXEC);
 
@@ -16,16 +16,16 @@ int hd_dev_open(void)
 		return fd;
 	switch (errno) {
 	case ENOENT:
-		hd_err("%s not found: load the module first (insmod hotdeploy.ko)",
-		       HD_DEV_PATH);
-		break;
+		return hd_fail(err, -ENOENT,
+			       "%s not found: load the module first (insmod hotdeploy.ko)",
+			       HD_DEV_PATH);
 	case EACCES:
 	case EPERM:
-		hd_err("%s: %s: hdctl needs root with CAP_SYS_PTRACE",
-		       HD_DEV_PATH, strerror(errno));
-		break;
+		return hd_fail(err, -errno,
+			       "%s: %s: hdctl needs root with CAP_SYS_PTRACE",
+			       HD_DEV_PATH, strerror(errno));
 	default:
-		hd_err("cannot open %s: %s", HD_DEV_PATH, strerror(errno));
+		return hd_fail(err, -errno, "cannot open %s: %s", HD_DEV_PATH,
+			       strerror(errno));
 	}
-	return -1;
 }

@@ -11,6 +11,11 @@
 
 #include <linux/hotdeploy.h>
 
+#include "base/error.h"
+
+/* /dev/hotdeploy opened, or a negative errno with @err saying what to do. */
+int hd_dev_open(struct hd_error *err);
+
 /* One ioctl; 0 or -errno. */
 int hd_kernel_apply(int fd, struct hd_apply *a);
 int hd_kernel_revert(int fd, struct hd_revert *r);

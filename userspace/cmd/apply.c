@@ -192,7 +192,7 @@ int cmd_apply(int argc, char **argv)
 		ret = HD_EXIT_OK;
 		goto out_proc;
 	}
-	fd = hd_dev_open();
+	fd = hd_open_dev();
 	if (fd < 0)
 		goto out_proc;
 	a.pid = pid;

@@ -58,7 +58,8 @@ void hd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a JSON object on stdout, honouring -p, and release it. */
 void hd_json_print(struct json_object *obj);
 
-int hd_dev_open(void);
+/* /dev/hotdeploy, or -1 after saying why. */
+int hd_open_dev(void);
 
 /* Commands. */
 int cmd_diff(int argc, char **argv);

@@ -155,7 +155,7 @@ int cmd_list(int argc, char **argv)
 		usage_list();
 		return HD_EXIT_USAGE;
 	}
-	fd = hd_dev_open();
+	fd = hd_open_dev();
 	if (fd < 0)
 		return HD_EXIT_FAIL;
 	if (pid) {

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "apply/kapi.h"
 #include "cmd/hdctl.h"
 
 struct hd_opts hd_opts;
@@ -37,4 +38,14 @@ void hd_json_print(struct json_object *obj)
 	puts(json_object_to_json_string_ext(obj, flags |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
+}
+
+int hd_open_dev(void)
+{
+	struct hd_error e;
+	int fd = hd_dev_open(&e);
+
+	if (fd < 0)
+		hd_err("%s", e.msg);
+	return fd < 0 ? -1 : fd;
 }

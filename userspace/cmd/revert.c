@@ -115,7 +115,7 @@ int cmd_revert(int argc, char **argv)
 	if (pid <= 0 || optind != argc || (all && base.patch_id))
 		goto usage;
 
-	fd = hd_dev_open();
+	fd = hd_open_dev();
 	if (fd < 0)
 		return HD_EXIT_FAIL;
 	if (hd_opts.json)

@@ -72,7 +72,7 @@ int cmd_version(int argc, char **argv)
 		usage_version();
 		return HD_EXIT_USAGE;
 	}
-	fd = hd_dev_open();
+	fd = hd_open_dev();
 	if (fd < 0)
 		return HD_EXIT_FAIL;
 	if (ioctl(fd, HD_IOC_VERSION, &v)) {
