@@ -455,7 +455,15 @@ static int switch_code(struct load *l, bool apply, char *why,
 		wall = now_ns() - t0;
 		if (!rc)
 			break;
-		slurp(l->err, err, sizeof(err));
+		/* Under --json the error is on stdout: {"error": "..."}. */
+		j = json_tokener_parse(out);
+		if (j && json_object_object_get_ex(j, "error", &o))
+			snprintf(err, sizeof(err), "%s",
+				 json_object_get_string(o));
+		else
+			slurp(l->err, err, sizeof(err));
+		json_object_put(j);
+		j = NULL;
 		if (rc != 1 || (!strstr(err, "executing answer") &&
 				!strstr(err, "returning into answer") &&
 				!strstr(err, "the new code of answer "))) {
