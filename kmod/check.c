@@ -22,6 +22,7 @@
 #include <linux/hotdeploy.h>
 
 #include "check.h"
+#include "compat.h"
 #include "rendezvous.h"
 #include "text.h"
 
@@ -65,7 +66,7 @@ static unsigned long hd_stack_end(struct mm_struct *mm, unsigned long sp)
 {
 	struct vm_area_struct *vma;
 
-	mmap_assert_locked(mm);
+	hd_mmap_assert_locked(mm);
 	vma = find_vma(mm, sp);
 	return vma && vma->vm_start <= sp ? vma->vm_end : 0;
 }

@@ -81,4 +81,11 @@ static inline void *__must_check krealloc_array(void *p, size_t n,
 #define hd_zap_page_range(vma, addr, size) zap_page_range(vma, addr, size)
 #endif
 
+/*
+ * mmap_assert_locked() reports through dump_mm() under CONFIG_DEBUG_VM,
+ * which no kernel here exports: the module would not load on a debug
+ * kernel.  lockdep checks the same rwsem, on every kernel.
+ */
+#define hd_mmap_assert_locked(mm)	lockdep_assert_held(&(mm)->mmap_lock)
+
 #endif /* _HD_COMPAT_H */

@@ -22,6 +22,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "map.h"
 #include "rendezvous.h"
 
@@ -179,7 +180,7 @@ static bool hd_map_intact_locked(struct mm_struct *mm, struct file *file,
 	unsigned long start = addr, end = addr + len;
 	struct vm_area_struct *vma;
 
-	mmap_assert_locked(mm);
+	hd_mmap_assert_locked(mm);
 	while (addr < end) {
 		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start > addr || vma->vm_file != file ||

@@ -35,13 +35,6 @@
 #include "text.h"
 #include "uapi.h"
 
-#define HD_ATTEMPTS_DEFAULT	10
-#define HD_ATTEMPTS_MAX		1000
-#define HD_DELAY_DEFAULT_MS	100
-#define HD_DELAY_MAX_MS		10000
-#define HD_TIMEOUT_DEFAULT_MS	2000
-#define HD_TIMEOUT_MAX_MS	60000
-
 /* The ABI: sizes are part of it, and no padding may hide in a struct. */
 static_assert(sizeof(struct hd_func) == 48);
 static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER3);
@@ -60,11 +53,11 @@ struct hd_retry {
 static int hd_retry_init(struct hd_retry *r, u32 attempts, u32 delay_ms,
 			 u32 timeout_ms)
 {
-	if (attempts > HD_ATTEMPTS_MAX || delay_ms > HD_DELAY_MAX_MS ||
+	if (attempts > HD_ATTEMPTS_MAX || delay_ms > HD_RETRY_DELAY_MAX_MS ||
 	    timeout_ms > HD_TIMEOUT_MAX_MS)
 		return -EINVAL;
 	r->attempts = attempts ?: HD_ATTEMPTS_DEFAULT;
-	r->delay_ms = delay_ms ?: HD_DELAY_DEFAULT_MS;
+	r->delay_ms = delay_ms ?: HD_RETRY_DELAY_DEFAULT_MS;
 	r->timeout_ms = timeout_ms ?: HD_TIMEOUT_DEFAULT_MS;
 	return 0;
 }

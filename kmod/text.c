@@ -88,7 +88,7 @@ static struct page *hd_text_page(struct hd_text *tx, unsigned long addr)
 int hd_text_rw(struct hd_text *tx, unsigned long addr, void *buf,
 	       unsigned int len, bool write)
 {
-	mmap_assert_locked(tx->mm);	/* from hd_text_open() */
+	hd_mmap_assert_locked(tx->mm);	/* from hd_text_open() */
 	while (len) {
 		unsigned int off = offset_in_page(addr);
 		unsigned int n = min_t(unsigned int, len, PAGE_SIZE - off);
@@ -264,7 +264,7 @@ static int hd_swap_pin(struct hd_swap *sw, struct mm_struct *mm)
 	unsigned int i = 0, run;
 	long got;
 
-	mmap_assert_locked(mm);
+	hd_mmap_assert_locked(mm);
 	while (i < sw->nr_pages) {
 		for (run = 1; i + run < sw->nr_pages; run++)
 			if (sw->paddr[i + run] != sw->paddr[i] + run * PAGE_SIZE)
