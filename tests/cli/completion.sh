@@ -4,7 +4,7 @@
 # The bash completion of hdctl (userspace/bash-completion/hdctl): source
 # it, complete a few command lines the way bash would, check the words
 # offered.
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/tap.bash"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/userspace/bash-completion/hdctl"
 

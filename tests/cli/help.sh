@@ -5,7 +5,7 @@
 # ways users of git, ip and bpftool expect, usage errors on stderr with
 # exit 2 naming the option, options before or after the positional
 # arguments, and global options anywhere.
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/tap.bash"
 
 cmds=$("$HDCTL" help | awk '/^Commands:/ { on = 1; next }
 	on && /^  [a-z]/ { print $1 }')
@@ -24,20 +24,6 @@ help_ok()
 	echo "$out" | grep -q "^Usage: hdctl .*$cmd" || { echo "no usage in: $out"; return 1; }
 }
 
-# usage_err WANT ARGS...: exit 2, WANT on stderr, nothing on stdout.
-usage_err()
-{
-	local want=$1 out err rc
-	shift
-	err=$(mktemp)
-	out=$("$HDCTL" "$@" 2>"$err")
-	rc=$?
-	[ $rc = 2 ] || { echo "exit $rc"; cat "$err"; rm -f "$err"; return 1; }
-	[ -z "$out" ] || { echo "stdout: $out"; rm -f "$err"; return 1; }
-	grep -qF -- "$want" "$err" || { echo "no '$want' in: $(cat "$err")"; rm -f "$err"; return 1; }
-	grep -q '^Usage: hdctl' "$err" || { echo "no usage line in: $(cat "$err")"; rm -f "$err"; return 1; }
-	rm -f "$err"
-}
 
 # Exit status and output of a dry run that fails for want of the file.
 missing_file()

@@ -4,7 +4,7 @@
 # Documentation/hdctl.8 matches the help text: every command that "hdctl
 # help" lists and every option that a command's synopsis names appears
 # in the man page.
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/tap.bash"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MAN=$ROOT/Documentation/hdctl.8
 

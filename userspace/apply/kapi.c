@@ -11,6 +11,13 @@
 
 #include "apply/kapi.h"
 
+int hd_kernel_version(int fd, struct hd_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
+	return ioctl(fd, HD_IOC_VERSION, v) ? -errno : 0;
+}
+
 int hd_kernel_apply(int fd, struct hd_apply *a)
 {
 	a->size = sizeof(*a);

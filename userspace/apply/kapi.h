@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Requests to the module (HD_IOC_APPLY, HD_IOC_REVERT, HD_IOC_LIST) and
+ * Requests to the module (HD_IOC_VERSION, _APPLY, _REVERT, _LIST) and
  * the explanation of every refusal it can give.
  */
 #ifndef HD_KAPI_H
@@ -17,6 +17,7 @@
 int hd_dev_open(struct hd_error *err);
 
 /* One ioctl; 0 or -errno. */
+int hd_kernel_version(int fd, struct hd_version *v);
 int hd_kernel_apply(int fd, struct hd_apply *a);
 int hd_kernel_revert(int fd, struct hd_revert *r);
 

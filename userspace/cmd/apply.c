@@ -4,6 +4,7 @@
  * hand the final bytes to the module and report what it did.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "apply/procobj.h"
 #include "base/file.h"
 #include "cmd/hdctl.h"
+#include "cmd/parse.h"
 #include "format/hdp.h"
 
 #define STATS_FMT \
@@ -36,8 +38,8 @@ void usage_apply(void)
 	       "kernel are held where they sleep), check no thread runs a function\n"
 	       "being replaced and redirect the functions, all or nothing.\n"
 	       "--force skips the stack check (never the IP check); --dry-run\n"
-	       "stops before the module; --stats prints the pause's phases and\n"
-	       "what was done before it;\n"
+	       "stops before the module; --stats (also -v) prints the pause's\n"
+	       "phases and what was done before it; -v prints each redirect;\n"
 	       "--save-image writes the resolved code and redirects to DIR.\n");
 }
 
@@ -92,146 +94,206 @@ static void report(pid_t pid, const struct hd_apply *a, const struct hd_plan *p,
 		       a->precheck_ns / 1e3, a->attempts_made);
 }
 
-int cmd_apply(int argc, char **argv)
+/* What the command line asks for. */
+struct apply_args {
+	pid_t pid;
+	const char *path;
+	const char *save_dir;
+	bool dry, stats;
+	__u32 flags;
+	struct hd_retry_args retry;
+};
+
+static int parse_args(int argc, char **argv, struct apply_args *args)
 {
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
-		{ "retries", required_argument, NULL, 'r' },
-		{ "retry-delay", required_argument, NULL, 'd' },
-		{ "timeout", required_argument, NULL, 't' },
+		HD_RETRY_OPTIONS,
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "save-image", required_argument, NULL, 'i' },
 		{ 0 }
 	};
-	const char *save_dir = NULL;
+	int c;
+
+	while ((c = hd_getopt(argc, argv, "", opts)) != -1) {
+		if (hd_retry_option(c, optarg, &args->retry))
+			continue;
+		switch (c) {
+		case 'p':
+			args->pid = hd_pid_arg(optarg);
+			break;
+		case 'f':
+			args->flags |= HD_APPLY_FORCE;
+			break;
+		case 'n':
+			args->dry = true;
+			break;
+		case 's':
+			args->stats = true;
+			break;
+		case 'i':
+			args->save_dir = optarg;
+			break;
+		default:
+			return hd_usage_error("unexpected option");
+		}
+	}
+	if (!args->pid)
+		return hd_usage_error("--pid is required");
+	if (optind != argc - 1)
+		return hd_usage_error("expected one FILE.hdp");
+	args->path = argv[optind];
+	return 0;
+}
+
+/* -v: the redirects, on stderr (stdout stays the result, JSON or not). */
+static void print_plan(const struct hd_plan *p)
+{
+	__u32 i;
+
+	fprintf(stderr, "hdctl: apply: code at %#llx, %zu bytes; data %zu bytes\n",
+		(unsigned long long)p->addr, p->data_off, p->size - p->data_off);
+	for (i = 0; i < p->nfuncs; i++)
+		fprintf(stderr, "hdctl: apply: %s %#llx -> %#llx (%u bytes checked)\n",
+			p->names[i], (unsigned long long)p->funcs[i].old_addr,
+			(unsigned long long)p->funcs[i].new_addr,
+			p->funcs[i].expect_len);
+}
+
+/* The module's request for @p, as @args asks. */
+static void fill_request(struct hd_apply *a, const struct apply_args *args,
+			 const struct hd_plan *p)
+{
+	a->pid = args->pid;
+	a->flags = args->flags;
+	a->attempts = args->retry.attempts;
+	a->retry_delay_ms = args->retry.delay_ms;
+	a->timeout_ms = args->retry.timeout_ms;
+	a->nr_funcs = p->nfuncs;
+	a->funcs = (uintptr_t)p->funcs;
+	a->func_size = sizeof(*p->funcs);
+	a->code = (uintptr_t)p->image;
+	a->code_size = p->data_off;
+	a->code_addr = p->addr;
+	if (p->size > p->data_off) {
+		a->data = (uintptr_t)(p->image + p->data_off);
+		a->data_size = p->size - p->data_off;
+	}
+}
+
+/* The module said no: what, where, and what to do (apply/explain.c). */
+static void refused(int err, const struct hd_apply *a,
+		    const struct apply_args *args, const struct hd_plan *p)
+{
+	struct hd_refusal why = {
+		.op = "apply", .pid = args->pid, .err = err,
+		.reason = a->fail_reason, .tid = a->fail_tid,
+		.attempts = a->attempts_made,
+	};
+	char msg[512];
+
+	if (err == -E2BIG && a->data_size) {
+		hd_err("apply: the loaded hotdeploy.ko cannot map a patch's new data (it predates ABI feature 'data'); load this version's module");
+		return;
+	}
+	hd_retry_effective(&args->retry, &why.delay_ms, &why.timeout_ms);
+	if (a->fail_func < p->nfuncs)
+		why.func = p->names[a->fail_func];
+	hd_explain(&why, msg, sizeof(msg));
+	hd_err("%s", msg);
+}
+
+/* Hand @p to the module and report; HD_EXIT_*. */
+static int apply_plan(const struct apply_args *args, const struct hd_plan *p)
+{
 	struct hd_apply a = { 0 };
 	uint64_t req[2];
+	int fd, err;
+
+	fd = hd_open_dev();
+	if (fd < 0)
+		return HD_EXIT_FAIL;
+	fill_request(&a, args, p);
+	req[0] = monotonic_ns();
+	err = hd_kernel_apply(fd, &a);
+	req[1] = monotonic_ns();
+	close(fd);
+	if (err) {
+		refused(err, &a, args, p);
+		return HD_EXIT_FAIL;
+	}
+	report(args->pid, &a, p, args->stats || hd_opts.verbose, req);
+	return HD_EXIT_OK;
+}
+
+static void print_dry_run(const struct apply_args *args,
+			  const struct hd_plan *p)
+{
+	printf("would apply %s to pid %d: %u function%s, code at %#llx",
+	       args->path, (int)args->pid, p->nfuncs,
+	       p->nfuncs == 1 ? "" : "s", (unsigned long long)p->addr);
+	printf(" (%zu bytes), data %zu bytes\n", p->data_off,
+	       p->size - p->data_off);
+}
+
+static const char *proc_error(int err)
+{
+	if (err == -ESRCH)
+		return "no such process";
+	if (err == -EACCES || err == -EPERM)
+		return "permission denied: needs root with CAP_SYS_PTRACE";
+	return strerror(-err);
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct apply_args args = { 0 };
+	int ret = HD_EXIT_FAIL, err;
 	struct hd_plan p = { 0 };
 	struct hd_proc proc;
 	struct hdp_file f;
-	int c, fd = -1, dry = 0, stats = 0, ret = HD_EXIT_FAIL, err;
-	const char *path;
 	struct hd_error e;
 	char msg[512];
-	pid_t pid = 0;
 	size_t len;
 	void *buf;
 
-	while ((c = hd_getopt(argc, argv, "", opts)) != -1) {
-		switch (c) {
-		case 'p':
-			pid = atoi(optarg);
-			break;
-		case 'r':
-			a.attempts = atoi(optarg) + 1;
-			break;
-		case 'd':
-			a.retry_delay_ms = atoi(optarg);
-			break;
-		case 't':
-			a.timeout_ms = atoi(optarg);
-			break;
-		case 'f':
-			a.flags |= HD_APPLY_FORCE;
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case 's':
-			stats = 1;
-			break;
-		case 'i':
-			save_dir = optarg;
-			break;
-		default:
-			usage_apply();
-			return HD_EXIT_USAGE;
-		}
-	}
-	if (pid <= 0 || optind != argc - 1) {
-		usage_apply();
-		return HD_EXIT_USAGE;
-	}
-	path = argv[optind];
-	buf = hd_slurp(path, &len, &e);
+	err = parse_args(argc, argv, &args);
+	if (err)
+		return err;
+	buf = hd_slurp(args.path, &len, &e);
 	if (!buf) {
 		hd_err("%s", e.msg);
 		return HD_EXIT_FAIL;
 	}
 	if (hdp_parse(buf, len, &f, &e)) {
-		hd_err("%s: %s", path, e.msg);
+		hd_err("%s: %s", args.path, e.msg);
 		goto out_buf;
 	}
-	err = hd_proc_open(pid, &proc);
+	err = hd_proc_open(args.pid, &proc);
 	if (err) {
-		hd_err("apply: process %d: %s", (int)pid,
-		       err == -ESRCH ? "no such process" :
-		       err == -EACCES || err == -EPERM ?
-		       "permission denied: needs root with CAP_SYS_PTRACE" :
-		       strerror(-err));
+		hd_err("apply: process %d: %s", (int)args.pid, proc_error(err));
 		goto out_hdp;
 	}
 	if (hd_plan_make(&f, &proc, &p, &e)) {
 		hd_err("apply: %s", e.msg);
 		goto out_proc;
 	}
-	if (save_dir && hd_image_save(save_dir, pid, p.addr, p.image, p.size,
-				      p.funcs, p.names, p.nfuncs, msg,
-				      sizeof(msg))) {
+	if (hd_opts.verbose)
+		print_plan(&p);
+	if (args.save_dir &&
+	    hd_image_save(args.save_dir, args.pid, p.addr, p.image, p.size,
+			  p.funcs, p.names, p.nfuncs, msg, sizeof(msg))) {
 		hd_err("apply: %s", msg);
 		goto out_proc;
 	}
-	if (dry) {
-		printf("would apply %s to pid %d: %u function%s, code at %#llx",
-		       path, (int)pid, p.nfuncs, p.nfuncs == 1 ? "" : "s",
-		       (unsigned long long)p.addr);
-		printf(" (%zu bytes), data %zu bytes\n", p.data_off,
-		       p.size - p.data_off);
+	if (args.dry) {
+		print_dry_run(&args, &p);
 		ret = HD_EXIT_OK;
-		goto out_proc;
+	} else {
+		ret = apply_plan(&args, &p);
 	}
-	fd = hd_open_dev();
-	if (fd < 0)
-		goto out_proc;
-	a.pid = pid;
-	a.nr_funcs = p.nfuncs;
-	a.funcs = (uintptr_t)p.funcs;
-	a.func_size = sizeof(*p.funcs);
-	a.code = (uintptr_t)p.image;
-	a.code_size = p.data_off;
-	a.code_addr = p.addr;
-	if (p.size > p.data_off) {
-		a.data = (uintptr_t)(p.image + p.data_off);
-		a.data_size = p.size - p.data_off;
-	}
-	req[0] = monotonic_ns();
-	err = hd_kernel_apply(fd, &a);
-	req[1] = monotonic_ns();
-	if (err == -E2BIG && a.data_size) {
-		hd_err("apply: the loaded hotdeploy.ko cannot map a patch's new data (it predates ABI feature 'data'); load this version's module");
-		goto out_fd;
-	}
-	if (err) {
-		struct hd_refusal why = {
-			.op = "apply", .pid = pid, .err = err,
-			.reason = a.fail_reason, .tid = a.fail_tid,
-			.attempts = a.attempts_made,
-			.delay_ms = a.retry_delay_ms ?: 100,
-			.timeout_ms = a.timeout_ms ?: 2000,
-		};
-
-		if (a.fail_func < p.nfuncs)
-			why.func = p.names[a.fail_func];
-		hd_explain(&why, msg, sizeof(msg));
-		hd_err("%s", msg);
-		goto out_fd;
-	}
-	report(pid, &a, &p, stats, req);
-	ret = HD_EXIT_OK;
-out_fd:
-	close(fd);
 out_proc:
 	hd_plan_free(&p);
 	hd_proc_close(&proc);

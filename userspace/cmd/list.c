@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/hdctl.h"
+#include "cmd/parse.h"
 #include "apply/kapi.h"
 #include "apply/procobj.h"
 
@@ -45,16 +46,74 @@ static void when(__u64 ns, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&t, &tm));
 }
 
+/* One redirect of a patch: a line, or an entry of @jfuncs. */
+static void show_func(const struct hd_func_info *f, struct hd_proc *proc,
+		      struct json_object *jfuncs)
+{
+	struct json_object *jf;
+	char name[256];
+
+	if (proc)
+		hd_proc_symbolize(proc, f->old_addr, name, sizeof(name));
+	else
+		snprintf(name, sizeof(name), "%#llx",
+			 (unsigned long long)f->old_addr);
+	if (!jfuncs) {
+		printf("    %s %#llx -> %#llx\n", name,
+		       (unsigned long long)f->old_addr,
+		       (unsigned long long)f->new_addr);
+		return;
+	}
+	jf = json_object_new_object();
+	json_object_object_add(jf, "name", json_object_new_string(name));
+	json_object_object_add(jf, "old_addr", json_object_new_int64(f->old_addr));
+	json_object_object_add(jf, "new_addr", json_object_new_int64(f->new_addr));
+	json_object_array_add(jfuncs, jf);
+}
+
+/* One patch, its header and its @nf redirects at @f. */
+static void show_patch(const struct hd_patch_info *p,
+		       const struct hd_func_info *f, __u32 nf,
+		       struct hd_proc *proc, struct json_object *jpatches)
+{
+	struct json_object *jpatch, *jfuncs = NULL;
+	char t[64];
+	__u32 j;
+
+	when(p->applied_ns, t, sizeof(t));
+	if (jpatches) {
+		jpatch = json_object_new_object();
+		jfuncs = json_object_new_array();
+		json_object_object_add(jpatch, "id",
+				       json_object_new_int64(p->patch_id));
+		json_object_object_add(jpatch, "code_addr",
+				       json_object_new_int64(p->code_addr));
+		json_object_object_add(jpatch, "code_size",
+				       json_object_new_int64(p->code_size));
+		json_object_object_add(jpatch, "applied",
+				       json_object_new_string(t));
+		json_object_object_add(jpatch, "functions", jfuncs);
+		json_object_array_add(jpatches, jpatch);
+	} else {
+		printf("  patch %llu: code %#llx-%#llx, applied %s\n",
+		       (unsigned long long)p->patch_id,
+		       (unsigned long long)p->code_addr,
+		       (unsigned long long)(p->code_addr + p->code_size), t);
+	}
+	for (j = 0; j < p->nr_funcs && j < nf; j++)
+		show_func(&f[j], proc, jfuncs);
+}
+
 /* One process; *shown tells whether it had patches. */
 static int list_pid(int fd, pid_t pid, struct json_object *arr, int *shown)
 {
+	struct json_object *jp, *jpatches = NULL;
 	struct hd_patch_info *p;
 	struct hd_func_info *f;
-	struct json_object *jp = NULL, *jpatches = NULL;
 	struct hd_proc proc;
-	char comm[64], name[256], t[64];
 	__u32 np, nf, i, k = 0;
 	int ret, have_proc;
+	char comm[64];
 
 	*shown = 0;
 	ret = hd_kernel_list(fd, pid, &p, &np, &f, &nf);
@@ -76,55 +135,9 @@ static int list_pid(int fd, pid_t pid, struct json_object *arr, int *shown)
 		printf("pid %d (%s): %u patch%s\n", (int)pid, comm, np,
 		       np == 1 ? "" : "es");
 	}
-	for (i = 0; i < np; i++) {
-		struct json_object *jpatch = NULL, *jfuncs = NULL;
-		__u32 j;
-
-		when(p[i].applied_ns, t, sizeof(t));
-		if (arr) {
-			jpatch = json_object_new_object();
-			jfuncs = json_object_new_array();
-			json_object_object_add(jpatch, "id",
-					       json_object_new_int64(p[i].patch_id));
-			json_object_object_add(jpatch, "code_addr",
-					       json_object_new_int64(p[i].code_addr));
-			json_object_object_add(jpatch, "code_size",
-					       json_object_new_int64(p[i].code_size));
-			json_object_object_add(jpatch, "applied",
-					       json_object_new_string(t));
-			json_object_object_add(jpatch, "functions", jfuncs);
-			json_object_array_add(jpatches, jpatch);
-		} else {
-			printf("  patch %llu: code %#llx-%#llx, applied %s\n",
-			       (unsigned long long)p[i].patch_id,
-			       (unsigned long long)p[i].code_addr,
-			       (unsigned long long)(p[i].code_addr + p[i].code_size),
-			       t);
-		}
-		for (j = 0; j < p[i].nr_funcs && k < nf; j++, k++) {
-			if (have_proc)
-				hd_proc_symbolize(&proc, f[k].old_addr, name,
-						  sizeof(name));
-			else
-				snprintf(name, sizeof(name), "%#llx",
-					 (unsigned long long)f[k].old_addr);
-			if (arr) {
-				struct json_object *jf = json_object_new_object();
-
-				json_object_object_add(jf, "name",
-						       json_object_new_string(name));
-				json_object_object_add(jf, "old_addr",
-						       json_object_new_int64(f[k].old_addr));
-				json_object_object_add(jf, "new_addr",
-						       json_object_new_int64(f[k].new_addr));
-				json_object_array_add(jfuncs, jf);
-			} else {
-				printf("    %s %#llx -> %#llx\n", name,
-				       (unsigned long long)f[k].old_addr,
-				       (unsigned long long)f[k].new_addr);
-			}
-		}
-	}
+	for (i = 0; i < np && k <= nf; k += p[i].nr_funcs, i++)
+		show_patch(&p[i], f + k, nf - k, have_proc ? &proc : NULL,
+			   jpatches);
 	if (have_proc)
 		hd_proc_close(&proc);
 out:
@@ -144,17 +157,12 @@ int cmd_list(int argc, char **argv)
 	pid_t pid = 0;
 
 	while ((c = hd_getopt(argc, argv, "", opts)) != -1) {
-		if (c == 'p')
-			pid = atoi(optarg);
-		if (c != 'p' || pid <= 0) {
-			usage_list();
-			return HD_EXIT_USAGE;
-		}
+		if (c != 'p')
+			return hd_usage_error("unexpected option");
+		pid = hd_pid_arg(optarg);
 	}
-	if (optind != argc) {
-		usage_list();
-		return HD_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return hd_usage_error("unexpected argument '%s'", argv[optind]);
 	fd = hd_open_dev();
 	if (fd < 0)
 		return HD_EXIT_FAIL;
@@ -171,11 +179,15 @@ int cmd_list(int argc, char **argv)
 		struct dirent *de;
 
 		while (d && (de = readdir(d))) {
-			if (!isdigit((unsigned char)de->d_name[0]) ||
-			    atoi(de->d_name) == getpid())
+			pid_t p;
+
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			p = strtol(de->d_name, NULL, 10);
+			if (p == getpid())
 				continue;
 			/* Kernel threads and vanished processes: nothing. */
-			if (!list_pid(fd, atoi(de->d_name), arr, &shown))
+			if (!list_pid(fd, p, arr, &shown))
 				any |= shown;
 		}
 		if (d)

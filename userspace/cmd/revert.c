@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* hdctl revert: undo the most recent patch of a process, one or all. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd/hdctl.h"
+#include "cmd/parse.h"
 #include "apply/kapi.h"
 #include "apply/procobj.h"
 
@@ -66,119 +69,170 @@ static const char *redirect_name(int fd, pid_t pid, __u64 id, __u32 index,
 	return name ? buf : NULL;
 }
 
-int cmd_revert(int argc, char **argv)
+/* What the command line asks for. */
+struct revert_args {
+	pid_t pid;
+	__u64 patch_id;
+	bool all;
+	__u32 flags;
+	struct hd_retry_args retry;
+};
+
+static int parse_args(int argc, char **argv, struct revert_args *args)
 {
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "patch", required_argument, NULL, 'i' },
 		{ "all", no_argument, NULL, 'a' },
-		{ "retries", required_argument, NULL, 'r' },
-		{ "retry-delay", required_argument, NULL, 'd' },
-		{ "timeout", required_argument, NULL, 't' },
+		HD_RETRY_OPTIONS,
 		{ "force", no_argument, NULL, 'f' },
 		{ 0 }
 	};
-	struct hd_revert base = { 0 };
-	struct json_object *arr = NULL;
-	int fd, c, all = 0, count = 0, ret;
-	pid_t pid = 0;
+	int c;
 
 	while ((c = hd_getopt(argc, argv, "", opts)) != -1) {
+		if (hd_retry_option(c, optarg, &args->retry))
+			continue;
 		switch (c) {
 		case 'p':
-			pid = atoi(optarg);
+			args->pid = hd_pid_arg(optarg);
 			break;
 		case 'i':
-			base.patch_id = strtoull(optarg, NULL, 0);
-			if (!base.patch_id)
-				goto usage;
+			args->patch_id = hd_num_arg("--patch", optarg, 1,
+						    UINT64_MAX);
 			break;
 		case 'a':
-			all = 1;
-			break;
-		case 'r':
-			base.attempts = atoi(optarg) + 1;
-			break;
-		case 'd':
-			base.retry_delay_ms = atoi(optarg);
-			break;
-		case 't':
-			base.timeout_ms = atoi(optarg);
+			args->all = true;
 			break;
 		case 'f':
-			base.flags |= HD_REVERT_FORCE;
+			args->flags |= HD_REVERT_FORCE;
 			break;
 		default:
-			goto usage;
+			return hd_usage_error("unexpected option");
 		}
 	}
-	if (pid <= 0 || optind != argc || (all && base.patch_id))
-		goto usage;
+	if (!args->pid)
+		return hd_usage_error("--pid is required");
+	if (optind != argc)
+		return hd_usage_error("unexpected argument '%s'", argv[optind]);
+	if (args->all && args->patch_id)
+		return hd_usage_error("--patch and --all exclude each other");
+	return 0;
+}
 
+/* The module said no to @r: what, where, and what to do. */
+static void refused(int fd, int err, const struct hd_revert *r,
+		    const struct revert_args *args, char *msg, size_t len)
+{
+	struct hd_refusal why = {
+		.op = "revert", .pid = args->pid, .err = err,
+		.reason = r->fail_reason, .tid = r->fail_tid,
+		.attempts = r->attempts_made,
+	};
+	char name[256];
+
+	hd_retry_effective(&args->retry, &why.delay_ms, &why.timeout_ms);
+	why.func = redirect_name(fd, args->pid, args->patch_id, r->fail_func,
+				 name, sizeof(name));
+	hd_explain(&why, msg, len);
+}
+
+/* One patch reverted: a line, or an entry of @arr under --json. */
+static void report(const struct hd_revert *r, pid_t pid,
+		   struct json_object *arr)
+{
+	struct json_object *o;
+
+	if (r->out_flags & HD_REVERT_CODE_KEPT)
+		fprintf(stderr,
+			"hdctl: note: thread %u may still run or return into patch %llu's code, so it stays mapped until process %d exits\n",
+			r->kept_tid, (unsigned long long)r->reverted_id,
+			(int)pid);
+	if (hd_opts.verbose)
+		fprintf(stderr,
+			"hdctl: revert: pause: park %.1f µs, check %.1f µs, write %.1f µs, release %.1f µs; before it: check of the threads asleep %.1f µs; attempts %u\n",
+			r->timing.park_ns / 1e3, r->timing.check_ns / 1e3,
+			r->timing.write_ns / 1e3, r->timing.release_ns / 1e3,
+			r->precheck_ns / 1e3, r->attempts_made);
+	if (!arr) {
+		printf("reverted patch %llu of pid %d (%u thread%s paused %.1f µs)\n",
+		       (unsigned long long)r->reverted_id, (int)pid,
+		       r->nr_threads, r->nr_threads == 1 ? "" : "s",
+		       r->timing.pause_ns / 1000.0);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "pid", json_object_new_int(pid));
+	json_object_object_add(o, "patch", json_object_new_int64(r->reverted_id));
+	json_object_object_add(o, "threads", json_object_new_int(r->nr_threads));
+	json_object_object_add(o, "pause_ns",
+			       json_object_new_int64(r->timing.pause_ns));
+	json_object_object_add(o, "pause_start_ns",
+			       json_object_new_int64(r->pause_start_ns));
+	json_object_object_add(o, "code_kept",
+			       json_object_new_boolean(r->out_flags &
+						       HD_REVERT_CODE_KEPT));
+	json_object_array_add(arr, o);
+}
+
+/*
+ * Under --json one document: the array of what was reverted, or, when a
+ * revert failed, {"error": ..., "reverted": [...]} with what was before it.
+ */
+static void print_json(struct json_object *arr, const char *error)
+{
+	struct json_object *o;
+
+	if (!error) {
+		hd_json_print(arr);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(error));
+	json_object_object_add(o, "reverted", arr);
+	hd_json_print(o);
+}
+
+int cmd_revert(int argc, char **argv)
+{
+	struct revert_args args = { 0 };
+	struct json_object *arr = NULL;
+	int fd, ret, count = 0;
+	char msg[512];
+
+	ret = parse_args(argc, argv, &args);
+	if (ret)
+		return ret;
 	fd = hd_open_dev();
 	if (fd < 0)
 		return HD_EXIT_FAIL;
 	if (hd_opts.json)
 		arr = json_object_new_array();
 	do {
-		struct hd_revert r = base;
-		struct hd_refusal why = {
-			.op = "revert", .pid = pid,
+		struct hd_revert r = {
+			.pid = args.pid, .patch_id = args.patch_id,
+			.flags = args.flags,
+			.attempts = args.retry.attempts,
+			.retry_delay_ms = args.retry.delay_ms,
+			.timeout_ms = args.retry.timeout_ms,
 		};
-		char msg[512], name[256];
 
-		r.pid = pid;
 		ret = hd_kernel_revert(fd, &r);
-		if (ret == -ENOENT && all && count)
-			break;	/* nothing left */
+		if (ret == -ENOENT && args.all && count) {
+			ret = 0;	/* nothing left */
+			break;
+		}
 		if (ret) {
-			why.err = ret;
-			why.reason = r.fail_reason;
-			why.tid = r.fail_tid;
-			why.attempts = r.attempts_made;
-			why.delay_ms = r.retry_delay_ms ?: 100;
-			why.timeout_ms = r.timeout_ms ?: 2000;
-			why.func = redirect_name(fd, pid, base.patch_id,
-						 r.fail_func, name, sizeof(name));
-			hd_explain(&why, msg, sizeof(msg));
-			hd_err("%s", msg);
+			refused(fd, ret, &r, &args, msg, sizeof(msg));
 			break;
 		}
 		count++;
-		if (arr) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "pid", json_object_new_int(pid));
-			json_object_object_add(o, "patch",
-					       json_object_new_int64(r.reverted_id));
-			json_object_object_add(o, "threads",
-					       json_object_new_int(r.nr_threads));
-			json_object_object_add(o, "pause_ns",
-					       json_object_new_int64(r.timing.pause_ns));
-			json_object_object_add(o, "pause_start_ns",
-					       json_object_new_int64(r.pause_start_ns));
-			json_object_object_add(o, "code_kept",
-					       json_object_new_boolean(r.out_flags &
-								       HD_REVERT_CODE_KEPT));
-			json_object_array_add(arr, o);
-		} else {
-			printf("reverted patch %llu of pid %d (%u thread%s paused %.1f µs)\n",
-			       (unsigned long long)r.reverted_id, (int)pid,
-			       r.nr_threads, r.nr_threads == 1 ? "" : "s",
-			       r.timing.pause_ns / 1000.0);
-		}
-		if (r.out_flags & HD_REVERT_CODE_KEPT)
-			fprintf(stderr,
-				"hdctl: note: thread %u may still run or return into patch %llu's code, so it stays mapped until process %d exits\n",
-				r.kept_tid, (unsigned long long)r.reverted_id,
-				(int)pid);
-	} while (all);
+		report(&r, args.pid, arr);
+	} while (args.all);
 	close(fd);
 	if (arr)
-		hd_json_print(arr);
-	return ret && !(ret == -ENOENT && all && count) ? HD_EXIT_FAIL :
-							  HD_EXIT_OK;
-usage:
-	usage_revert();
-	return HD_EXIT_USAGE;
+		print_json(arr, ret ? msg : NULL);
+	else if (ret)
+		hd_err("%s", msg);
+	return ret ? HD_EXIT_FAIL : HD_EXIT_OK;
 }

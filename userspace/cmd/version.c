@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* hdctl version: the tool's version and the module's ABI and features. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <linux/hotdeploy.h>
 
+#include "apply/kapi.h"
 #include "cmd/hdctl.h"
 
 static const struct {
@@ -65,22 +64,22 @@ static void print_json(const struct hd_version *v)
 
 int cmd_version(int argc, char **argv)
 {
-	struct hd_version v = { .size = sizeof(v) };
-	int fd;
+	struct hd_version v;
+	int fd, err;
 
-	if (hd_getopt(argc, argv, "", NULL) != -1 || optind != argc) {
-		usage_version();
-		return HD_EXIT_USAGE;
-	}
+	if (hd_getopt(argc, argv, "", NULL) != -1)
+		return hd_usage_error("unexpected option");
+	if (optind != argc)
+		return hd_usage_error("unexpected argument '%s'", argv[optind]);
 	fd = hd_open_dev();
 	if (fd < 0)
 		return HD_EXIT_FAIL;
-	if (ioctl(fd, HD_IOC_VERSION, &v)) {
-		hd_err("HD_IOC_VERSION: %s", strerror(errno));
-		close(fd);
+	err = hd_kernel_version(fd, &v);
+	close(fd);
+	if (err) {
+		hd_err("version: the module did not answer: %s", strerror(-err));
 		return HD_EXIT_FAIL;
 	}
-	close(fd);
 	if (hd_opts.json)
 		print_json(&v);
 	else

@@ -60,6 +60,18 @@ struct hd_version {
 #define HD_JMP_SIZE		5		/* jmp rel32, the bytes replaced */
 
 /*
+ * How often and how long HD_IOC_APPLY and HD_IOC_REVERT try to stop the
+ * process: attempts, retry_delay_ms and timeout_ms.  0 asks for the
+ * default; more than the maximum is EINVAL.
+ */
+#define HD_ATTEMPTS_DEFAULT	10
+#define HD_ATTEMPTS_MAX		1000
+#define HD_RETRY_DELAY_DEFAULT_MS 100
+#define HD_RETRY_DELAY_MAX_MS	10000
+#define HD_TIMEOUT_DEFAULT_MS	2000
+#define HD_TIMEOUT_MAX_MS	60000
+
+/*
  * One redirect: calls to the function at old_addr continue at new_addr,
  * inside the patch's new code.  The first HD_JMP_SIZE bytes at old_addr are
  * replaced by "jmp rel32".
@@ -128,12 +140,12 @@ struct hd_apply {
 	__u32 nr_funcs;		/* in: entries at funcs, 1..HD_MAX_FUNCS */
 	__u64 funcs;		/* in: pointer to struct hd_func[nr_funcs] */
 	__u32 func_size;	/* in: sizeof(struct hd_func) */
-	__u32 attempts;		/* in: stops to try, 0 = 10, max 1000 */
+	__u32 attempts;		/* in: stops to try, HD_ATTEMPTS_* */
 	__u64 code;		/* in: pointer to the new code */
 	__u64 code_size;	/* in: 1..HD_MAX_CODE_SIZE */
 	__u64 code_addr;	/* in: page-aligned address to map it at */
-	__u32 retry_delay_ms;	/* in: between attempts, 0 = 100, max 10000 */
-	__u32 timeout_ms;	/* in: wait for a stop, 0 = 2000, max 60000 */
+	__u32 retry_delay_ms;	/* in: HD_RETRY_DELAY_*_MS */
+	__u32 timeout_ms;	/* in: wait for a stop, HD_TIMEOUT_*_MS */
 	__u64 patch_id;		/* out: id for HD_IOC_REVERT, > 0 */
 	__u32 fail_reason;	/* out: enum hd_fail */
 	__u32 fail_tid;		/* out: thread concerned, or 0 */
