@@ -233,14 +233,42 @@ check-layout:
 	scripts/check-layers
 	scripts/check-func-length userspace
 
+# The module for every other kernel of scripts/kernels (their headers are
+# installed if missing), each in a copy of its own (kmod/ stays KVER's),
+# warning-free.
+modules-all:
+	@scripts/kernels headers $$(scripts/kernels list) >/dev/null
+	@for k in $$(scripts/kernels installed); do \
+		[ "$$k" = "$(KVER)" ] && continue; \
+		echo "  MODULE  $$k"; scripts/build-module "$$k" >/dev/null || exit 1; \
+	done
+
+# Install, build (also with DKMS) and run the whole suite in a guest, on
+# each kernel of KERNELS (default: all of scripts/kernels), one summary
+# table at the end (Documentation/testing.rst).
+check-kernels: deps
+	$(MAKE) all selftests
+	scripts/check-kernels $(SELFTESTS)
+
+# make check also runs the whole suite on one other kernel, Debian 13's
+# 6.12, before the default kernel's run (whose summary stays the last line).
+CHECK_ALSO ?= 6.12
+
 check: deps
 	$(MAKE) all
 	scripts/check-layers
+	scripts/check-func-length userspace
 	$(MAKE) selftests units
 	$(MAKE) check-ksft
+	$(MAKE) modules-all
 	$(MAKE) fuzz-smoke
 	$(MAKE) bench-smoke
+	@rm -f $(BUILD)/check-also.failed
+	KERNELS="$(CHECK_ALSO)" scripts/check-kernels $(SELFTESTS) || \
+		touch $(BUILD)/check-also.failed
 	scripts/run-tests
+	@if [ -e $(BUILD)/check-also.failed ]; then echo "make check: the suite" \
+		"failed on $(CHECK_ALSO): build/check-kernels/summary"; exit 1; fi
 
 # The selftests on a debug kernel (KASAN, KFENCE, lockdep, UBSAN, ...),
 # built once per machine from Debian's linux-source (Documentation/testing.rst).
@@ -297,7 +325,7 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf $(BUILD)
 
-.PHONY: all module hdctl selftests check-ksft live realprog targets units units-san \
+.PHONY: all module modules-all check-kernels hdctl selftests check-ksft live realprog targets units units-san \
 	fuzz fuzz-run \
 	fuzz-smoke bench bench-tools bench-smoke deps check check-layout check-debug demo lint \
 	install clean check-programs
