@@ -169,6 +169,7 @@ DIFF_CASE(libc_call)
 DIFF_CASE(global_state)
 DIFF_CASE(init_once)
 DIFF_CASE(switch_table)
+DIFF_CASE(copy_reloc)
 
 /*
  * A refused case: on every build hdctl diff exits 1 with a message that

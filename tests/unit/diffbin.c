@@ -196,6 +196,7 @@ BIN_CASE(libc_call)
 BIN_CASE(global_state)
 BIN_CASE(whitespace_only)
 BIN_CASE(switch_table)
+BIN_CASE(copy_reloc)
 BIN_CASE_2(static_local)
 BIN_CASE_2(init_once)
 BIN_CASE_2(new_static_helper)
@@ -242,6 +243,31 @@ TEST(patch_resolves_libc_and_state)
 	EXPECT_NE(NULL, strstr(out, "target   calls.0 at"));
 	EXPECT_EQ(NULL, strstr(out, "shlib"));
 	run("rm -rf %s", d);
+}
+
+/*
+ * Library data the program holds copies of (R_X86_64_COPY) is the
+ * library's, not new data of the patch: the running program's copies
+ * (stdout, environ), the library's object where it has none (stderr).
+ */
+TEST(copy_relocated_data_resolves_as_the_process_does)
+{
+	char d[32], out[8192];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, build_one(d, "copy_reloc", i ? "clang" : "gcc",
+				       "O2", i ? "nopie" : "pie"));
+		ASSERT_EQ(0, capture(out, sizeof(out),
+				     "userspace/hdctl diff --explain %s/old-bin %s/new-bin -o %s/p.hdp && userspace/hdctl info %s/p.hdp",
+				     d, d, d, d));
+		TH_LOG("%s", out);
+		EXPECT_EQ(NULL, strstr(out, "new data"));
+		EXPECT_NE(NULL, strstr(out, "shlib    stderr\n"));
+		EXPECT_NE(NULL, strstr(out, "target   stdout at"));
+		EXPECT_NE(NULL, strstr(out, "target   environ at"));
+		run("rm -rf %s", d);
+	}
 }
 
 /* main, a constructor and a destructor changed: warned, recorded. */

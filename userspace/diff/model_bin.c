@@ -74,6 +74,7 @@ struct bin {
 	GElf_Sym *bsyms;
 	const char **bsymname;	/* without a version suffix */
 	const char **bunit;
+	bool *copied;		/* a library's object the program has a copy of */
 	uint64_t tls_base;
 	struct piece *pieces;	/* sorted by place, once split */
 	uint64_t *maxend;	/* the furthest end of pieces [0..i] of a section */
@@ -289,6 +290,68 @@ static void read_tls_base(struct bin *b, Elf *elf)
 	}
 }
 
+static bool in_list(const uint64_t *v, size_t n, uint64_t x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/*
+ * The program's copies of library data (R_X86_64_COPY in its dynamic
+ * relocations: stderr, environ, optarg).  They are the library's objects,
+ * moved here by the dynamic linker, not the program's: code refers to
+ * them by name like to any library symbol, and a patch resolves them as
+ * the process does (the running program's copy, or the library's own
+ * object), never to fresh zeroes of its own.
+ */
+static int read_copies(struct bin *b, Elf *elf)
+{
+	uint64_t *at = NULL;
+	size_t i, j, n = 0, cap = 0;
+
+	b->copied = calloc(b->nbsyms, sizeof(*b->copied));
+	if (!b->copied)
+		return oom();
+	for (i = 1; i < b->nbsecs; i++) {
+		const GElf_Shdr *sh = &b->bsh[i];
+		Elf_Data *d;
+
+		if (sh->sh_type != SHT_RELA || !(sh->sh_flags & SHF_ALLOC) ||
+		    !sh->sh_entsize)
+			continue;
+		d = elf_getdata(elf_getscn(elf, i), NULL);
+		for (j = 0; d && j < sh->sh_size / sh->sh_entsize; j++) {
+			GElf_Rela r;
+
+			if (!gelf_getrela(d, j, &r) ||
+			    GELF_R_TYPE(r.r_info) != R_X86_64_COPY)
+				continue;
+			if (grow((void **)&at, &cap, n, sizeof(*at))) {
+				free(at);
+				return -1;
+			}
+			at[n++] = r.r_offset;
+		}
+	}
+	for (i = 1; i < b->nbsyms && n; i++) {
+		const GElf_Sym *sym = &b->bsyms[i];
+
+		if (sym->st_shndx != SHN_UNDEF && sym->st_shndx < b->nbsecs &&
+		    GELF_ST_TYPE(sym->st_info) == STT_OBJECT &&
+		    GELF_ST_BIND(sym->st_info) != STB_LOCAL &&
+		    GELF_ST_VISIBILITY(sym->st_other) == STV_DEFAULT &&
+		    sym->st_size &&	/* not a marker there: __TMC_END__ */
+		    in_list(at, n, sym->st_value))
+			b->copied[i] = true;
+	}
+	free(at);
+	return 0;
+}
+
 /* The address a symbol stands for (thread-locals: in the TLS image). */
 static uint64_t sym_addr(const struct bin *b, size_t i)
 {
@@ -420,7 +483,7 @@ static int named_pieces(struct bin *b)
 		uint64_t addr = sym_addr(b, i), size = s->st_size;
 		const GElf_Shdr *sh;
 
-		if (!sec || sec >= b->nbsecs || is_label(b, i))
+		if (!sec || sec >= b->nbsecs || is_label(b, i) || b->copied[i])
 			continue;
 		sh = &b->bsh[sec];
 		if ((type == STT_FUNC || type == STT_GNU_IFUNC) && is_code(b, sec)) {
@@ -621,7 +684,7 @@ static bool by_place_ref(const struct bin *b, size_t sym)
 {
 	const GElf_Sym *s = &b->bsyms[sym];
 
-	return s->st_shndx != SHN_UNDEF && !b->symmap[sym] &&
+	return s->st_shndx != SHN_UNDEF && !b->symmap[sym] && !b->copied[sym] &&
 	       GELF_ST_TYPE(s->st_info) != STT_TLS;
 }
 
@@ -1041,7 +1104,8 @@ static int model_symbols(struct bin *b)
 		GElf_Sym ms;
 		long m;
 
-		if (!bs->st_shndx || bs->st_shndx >= b->nbsecs || is_label(b, i))
+		if (!bs->st_shndx || bs->st_shndx >= b->nbsecs ||
+		    is_label(b, i) || b->copied[i])
 			continue;
 		if (type == STT_FUNC || type == STT_GNU_IFUNC) {
 			if (!is_code(b, bs->st_shndx))
@@ -1119,6 +1183,8 @@ static long undef_sym(struct bin *b, size_t sym)
 		b->symmap[sym] = i;
 		return i;
 	}
+	/* Also a copy of library data (read_copies()): undefined here. */
+	s.st_shndx = SHN_UNDEF;
 	s.st_value = 0;
 	s.st_size = 0;
 	m = add_msym(b, b->bsymname[sym], NULL, &s);
@@ -1192,7 +1258,7 @@ static int convert(struct bin *b, struct piece *loc, const GElf_Rela *r)
 		if (ref)
 			ref->covered = true;
 	}
-	if (sec == SHN_UNDEF) {
+	if (sec == SHN_UNDEF || b->copied[sym]) {
 		m = undef_sym(b, sym);
 	} else if (b->symmap[sym]) {
 		m = b->symmap[sym];
@@ -1306,6 +1372,7 @@ static void bin_free(struct bin *b)
 	free(b->bsyms);
 	free(b->bsymname);
 	free(b->bunit);
+	free(b->copied);
 	free(b->bsh);
 	free(b->bname);
 	free(b->bdata);
@@ -1324,7 +1391,7 @@ static int split(struct bin *b, Elf *elf)
 		return -1;
 	}
 	read_tls_base(b, elf);
-	if (named_pieces(b) || merge_aliases(b) || decode(b))
+	if (read_copies(b, elf) || named_pieces(b) || merge_aliases(b) || decode(b))
 		return -1;
 	if (b->nrefs)
 		qsort(b->refs, b->nrefs, sizeof(*b->refs), by_field);

@@ -194,8 +194,9 @@ static int reloc_one(uint8_t *image, size_t size, uint64_t addr,
 			put32(image + r->offset, v);
 			return 0;
 		}
+		/* Data: the patch code is near its program, not the library. */
 		if (r->type != R_X86_64_PLT32)
-			goto range;
+			goto far_data;
 		/* A call or jump out of reach: through a stub. */
 		e = stub_entry(stubs, image, r->value, true);
 		if (e < 0)
@@ -226,6 +227,16 @@ range:
 		       "%s at %#llx is out of reach of the patch code at %#llx (relocation type %u)",
 		       r->name, (unsigned long long)r->value,
 		       (unsigned long long)p, r->type);
+far_data:
+	/*
+	 * Code built for an executable addresses library data directly, as
+	 * the program's copy (R_X86_64_COPY) the linker would make; the
+	 * running program made none for this object.
+	 */
+	return hd_fail(err, -ERANGE,
+		       "the new code addresses %s directly, as a program addresses its copy of library data (a copy relocation, like stderr's or environ's), but the running program has no copy of %s and the library's is out of reach (%#llx from %#llx): this change needs a restart",
+		       r->name, r->name, (unsigned long long)r->value,
+		       (unsigned long long)p);
 nospc:
 	return hd_fail(err, -ENOSPC, "no room for a GOT slot for %s",
 		       r->name);

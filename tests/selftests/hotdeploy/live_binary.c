@@ -31,10 +31,20 @@ FIXTURE(live_binary) {
 
 FIXTURE_VARIANT(live_binary) {
 	const char *name;
+	const char *resolved;	/* a line hdctl info must print */
+	const char *said;	/* a line the new code prints, or NULL */
 };
 
-FIXTURE_VARIANT_ADD(live_binary, gcc_O2_pie) { "binary_gcc_O2_pie" };
-FIXTURE_VARIANT_ADD(live_binary, clang_O0_nopie) { "binary_clang_O0_nopie" };
+FIXTURE_VARIANT_ADD(live_binary, gcc_O2_pie) {
+	"binary_gcc_O2_pie", "shlib    snprintf", NULL
+};
+FIXTURE_VARIANT_ADD(live_binary, clang_O0_nopie) {
+	"binary_clang_O0_nopie", "shlib    snprintf", NULL
+};
+/* New code writes through the program's copy of stdout (R_X86_64_COPY). */
+FIXTURE_VARIANT_ADD(live_binary, copy_relocated_stdout) {
+	"binary_copy_reloc", "target   stdout at", "through the program's stdout"
+};
 
 FIXTURE_SETUP(live_binary)
 {
@@ -66,16 +76,45 @@ TEST_F_TIMEOUT(live_binary, diff_programs_apply_then_revert, 120)
 	/* The target is the old program itself: no --target. */
 	ASSERT_EQ(0, sh("cd %s && userspace/hdctl diff build/live/%s/prog build/live/%s/v2/prog -o /tmp/%s.hdp",
 			repo(), c, c, c));
-	ASSERT_EQ(0, sh("%s/userspace/hdctl info /tmp/%s.hdp | grep -q 'shlib    snprintf'",
-			repo(), c));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl info /tmp/%s.hdp | grep -q '%s'",
+			repo(), c, variant->resolved));
 	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/%s.hdp --pid %d",
 			repo(), c, self->t.pid));
+	if (variant->said)
+		ASSERT_EQ(0, wait_line(&self->t, variant->said, NULL, 10000));
 	ASSERT_EQ(0, wait_value(&self->t, 2, 10000));
 	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q ': 1 patch'",
 			repo(), self->t.pid));
 	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --all", repo(),
 			self->t.pid));
 	ASSERT_EQ(0, wait_value(&self->t, 1, 10000));
+}
+
+/*
+ * New code reading stderr, which the running program holds no copy of:
+ * refused before anything is written, the process left running v1.
+ */
+TEST(refused_library_data_the_program_has_no_copy_of)
+{
+	const char *c = "refuse_copy_reloc";
+	char path[PATH_MAX];
+	struct target t;
+	long v;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, sh("cd %s && userspace/hdctl diff build/live/%s/prog build/live/%s/v2/prog -o /tmp/%s.hdp",
+			repo(), c, c, c));
+	snprintf(path, sizeof(path), "%s/build/live/%s/prog", repo(), c);
+	ASSERT_EQ(0, start(&t, path));
+	ASSERT_EQ(0, wait_value(&t, 1, 10000));
+	EXPECT_EQ(0, sh("cd %s && userspace/hdctl apply /tmp/%s.hdp --pid %d 2>&1 | grep -q 'has no copy of stderr'",
+			repo(), c, t.pid));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", &v, 200));
+	EXPECT_EQ(0, stop(&t));
 }
 
 TEST_HARNESS_MAIN
