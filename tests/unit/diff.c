@@ -171,6 +171,12 @@ DIFF_CASE(init_once)
 DIFF_CASE(switch_table)
 DIFF_CASE(copy_reloc)
 
+/* Two files named u.c in one program (tests/diff/dup_basenames/check). */
+TEST(duplicate_file_names_pair_by_path)
+{
+	ASSERT_EQ(0, system(CORPUS "/dup_basenames/check"));
+}
+
 /*
  * A refused case: on every build hdctl diff exits 1 with a message that
  * contains the case's "refused" file (which names the symbol).

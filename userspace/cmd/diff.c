@@ -3,7 +3,7 @@
  * hdctl diff OLD.o... NEW.o... [--target BINARY -o FILE.hdp], or
  * hdctl diff OLD-BIN NEW-BIN [--target BINARY] [-o FILE.hdp]: the
  * functions whose code changed between two builds, objects matched by
- * file name, and with -o the patch that carries them.
+ * their path in each build (diff/pair.c), and with -o the patch that carries them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "diff/diff.h"
+#include "diff/pair.h"
 #include "format/write.h"
 #include "format/hdp.h"
 #include "elf/build.h"
@@ -28,7 +29,8 @@ void usage_diff(void)
 	       "       hdctl [-j] diff [--explain] [--target BINARY] [-o FILE.hdp]\n"
 	       "                  OLD-BIN NEW-BIN\n"
 	       "Compare two builds of the same objects (built with\n"
-	       "-ffunction-sections -fdata-sections), matched by file name: the\n"
+	       "-ffunction-sections -fdata-sections), matched by their path\n"
+	       "below each build's top directory (else by a unique file name): the\n"
 	       "first half of the arguments is the old build, the second half\n"
 	       "the new.  Or compare two builds of one program or shared library\n"
 	       "linked with -Wl,--emit-relocs; the patch is then for OLD-BIN\n"
@@ -66,13 +68,6 @@ static bool is_linked(const char *path)
 	int t = elf_type(path);
 
 	return t == ET_EXEC || t == ET_DYN;
-}
-
-static const char *base(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
 }
 
 static void print_json(const struct hd_diff *d, bool linked)
@@ -128,23 +123,23 @@ static void print_warnings(const struct hd_diff *d)
 	}
 }
 
-/* Diff every old object with the new one of the same name. */
+/* Diff every old object with its new build (diff/pair.c). */
 static int diff_objects(int half, char **argv, struct hd_diff *d,
 			struct hd_emit *em, struct hd_build *tgt)
 {
-	int i, j;
+	size_t *pair;
+	int i, ret = 0;
 
-	for (i = 0; i < half; i++) {
-		for (j = half; j < 2 * half; j++)
-			if (!strcmp(base(argv[i]), base(argv[j])))
-				break;
-		if (j == 2 * half)
-			return hd_fail(&d->err, -ENOENT,
-				       "%s: no new object of that name", argv[i]);
-		if (hd_diff_objects(argv[i], argv[j], d, em, tgt))
-			return -1;
-	}
-	return 0;
+	pair = calloc(half, sizeof(*pair));
+	if (!pair)
+		return hd_fail(&d->err, -ENOMEM, "out of memory");
+	if (hd_pair_objects(argv, argv + half, half, pair, &d->err))
+		ret = -1;
+	for (i = 0; !ret && i < half; i++)
+		if (hd_diff_objects(argv[i], argv[half + pair[i]], d, em, tgt))
+			ret = -1;
+	free(pair);
+	return ret;
 }
 
 /* The patch's target: its symbols, and the writer that names it. */

@@ -891,7 +891,8 @@ static long target_sym(struct incl *in, const struct dsym *s)
 	int r;
 
 	r = hd_build_lookup(in->tgt, s->name, sym_key_len(&s->sym, s->name),
-			     local, s->unit ? s->unit : in->objname, &ts);
+			     local, s->unit ? s->unit : in->objname,
+			     s->sym.st_size, &ts);
 	if (r < 0)
 		return ambiguous(in, s->name, sym_key_len(&s->sym, s->name),
 				 local, s->unit ? s->unit : in->objname);
@@ -1023,7 +1024,7 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 	if (s->st_shndx == SHN_UNDEF) {
 		GElf_Sym ts;
 		int r = hd_build_lookup(in->tgt, ds->name, strlen(ds->name),
-					 false, in->objname, &ts);
+					 false, in->objname, 0, &ts);
 
 		if (r < 0)
 			return ambiguous(in, ds->name, strlen(ds->name), false,
@@ -1118,7 +1119,8 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 		return hd_emit_func(in->em, sym, HDP_FUNC_NEW, c->name, 0, 0, 0);
 	r = hd_build_lookup(in->tgt, c->name, strlen(c->name),
 			     GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,
-			     c->unit ? c->unit : in->objname, &ts);
+			     c->unit ? c->unit : in->objname,
+			     nf->twin->sym.st_size, &ts);
 	if (r < 0)
 		return ambiguous(in, c->name, strlen(c->name),
 				 GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,

@@ -158,10 +158,11 @@ static bool name_matches(const char *s, const char *name, size_t keylen)
 }
 
 int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
-		     bool local, const char *obj, GElf_Sym *out)
+		     bool local, const char *obj, uint64_t size, GElf_Sym *out)
 {
+	int found = 0, sized = 0;
 	bool in_unit = false;
-	int found = 0;
+	GElf_Sym by_size;
 	size_t i;
 
 	for (i = 1; i < t->nsyms; i++) {
@@ -181,11 +182,19 @@ int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
 		    (GELF_ST_BIND(s.st_info) == STB_LOCAL) != local ||
 		    (local && !in_unit) || !name_matches(n, name, keylen))
 			continue;
-		if (found++)
-			return -ENOTUNIQ;
-		*out = s;
+		if (!found++)
+			*out = s;
+		if (size && s.st_size == size && !sized++)
+			by_size = s;
 	}
-	return found;
+	if (found < 2)
+		return found;
+	/* Two files of one name (src/sds.c, deps/hiredis/sds.c): by size. */
+	if (local && sized == 1) {
+		*out = by_size;
+		return 1;
+	}
+	return -ENOTUNIQ;
 }
 
 const uint8_t *hd_build_bytes(struct hd_build *t, uint64_t addr,

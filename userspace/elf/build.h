@@ -37,11 +37,13 @@ void hd_build_close(struct hd_build *t);
  * Find @name (its first @keylen bytes, then optionally ".N") in the
  * target.  @local: a file-local symbol, looked for among the symbols of
  * the source file @obj (an object name like "a.o"); otherwise a global.
- * Returns 1 and *@out, 0 when not there, -ENOTUNIQ when several symbols
- * match (the caller says which name and where).
+ * Where several source files have @obj's name, the one symbol of @size
+ * (when not 0) among them.  Returns 1 and *@out, 0 when not there,
+ * -ENOTUNIQ when several symbols match (the caller says which name and
+ * where).
  */
 int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
-		     bool local, const char *obj, GElf_Sym *out);
+		     bool local, const char *obj, uint64_t size, GElf_Sym *out);
 
 /* The file bytes at link-time address @addr, or NULL. */
 const uint8_t *hd_build_bytes(struct hd_build *t, uint64_t addr,

@@ -152,6 +152,20 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
+/*
+ * Code built for an executable addresses library data directly, as the
+ * program's copy (R_X86_64_COPY) the linker would make; the running
+ * program made none for this object, and the patch code is near its
+ * program, not the library.
+ */
+static int far_data(const struct hd_reloc *r, uint64_t p, struct hd_error *err)
+{
+	return hd_fail(err, -ERANGE,
+		       "the new code addresses %s directly, as a program addresses its copy of library data (a copy relocation, like stderr's or environ's), but the running program has no copy of %s and the library's is out of reach (%#llx from %#llx): this change needs a restart",
+		       r->name, r->name, (unsigned long long)r->value,
+		       (unsigned long long)p);
+}
+
 /* Fill the field of one relocation. */
 static int reloc_one(uint8_t *image, size_t size, uint64_t addr,
 		     const struct hd_reloc *r, struct hd_stubs *stubs,
@@ -194,9 +208,8 @@ static int reloc_one(uint8_t *image, size_t size, uint64_t addr,
 			put32(image + r->offset, v);
 			return 0;
 		}
-		/* Data: the patch code is near its program, not the library. */
 		if (r->type != R_X86_64_PLT32)
-			goto far_data;
+			return far_data(r, p, err);
 		/* A call or jump out of reach: through a stub. */
 		e = stub_entry(stubs, image, r->value, true);
 		if (e < 0)
@@ -227,16 +240,6 @@ range:
 		       "%s at %#llx is out of reach of the patch code at %#llx (relocation type %u)",
 		       r->name, (unsigned long long)r->value,
 		       (unsigned long long)p, r->type);
-far_data:
-	/*
-	 * Code built for an executable addresses library data directly, as
-	 * the program's copy (R_X86_64_COPY) the linker would make; the
-	 * running program made none for this object.
-	 */
-	return hd_fail(err, -ERANGE,
-		       "the new code addresses %s directly, as a program addresses its copy of library data (a copy relocation, like stderr's or environ's), but the running program has no copy of %s and the library's is out of reach (%#llx from %#llx): this change needs a restart",
-		       r->name, r->name, (unsigned long long)r->value,
-		       (unsigned long long)p);
 nospc:
 	return hd_fail(err, -ENOSPC, "no room for a GOT slot for %s",
 		       r->name);
