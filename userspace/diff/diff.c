@@ -537,44 +537,65 @@ static bool func_uses(struct obj *o, const struct obj_func *f,
 }
 
 /*
+ * How well @cand stands for @nd, by what else tells: a correlated
+ * function uses both (+3), the same size (+1) and bytes (+1).  From 0
+ * (only the name) to 5.
+ */
+static int data_rank(struct obj *old, struct obj *new,
+		     const struct obj_data *nd, const struct obj_data *cand)
+{
+	int r, rank = 0;
+	size_t i;
+
+	for (i = 0; i < new->nfuncs && !rank; i++) {
+		const struct obj_func *f = &new->funcs[i];
+
+		if (f->twin && func_uses(new, f, nd) &&
+		    func_uses(old, f->twin, cand))
+			rank = 3;
+	}
+	if (cand->sym.st_size != nd->sym.st_size)
+		return rank;
+	r = data_same(old, cand, new, nd);
+	if (r < 0)
+		return -1;
+	return rank + (r ? 2 : 1);
+}
+
+/*
  * The old build's @od for the new build's @nd: the same name, or for a
  * static local the same name but for its ".N".  Two functions of one file
  * may each keep a static of the same name (Lua's f_seek and f_setvbuf
- * both have "mode"): then the one a correlated function uses is the twin,
- * and only if no user tells, the first by name.  1 if found, 0 if not,
- * -1 on error.
+ * both have "mode", nginx's autoindex two "tail"s), and the compiler's
+ * numbers tell nothing: then the twin is the best by data_rank(), the
+ * first by name among equals.  1 if found, 0 if not, -1 on error.
  */
 static int find_old_data(struct obj *old, struct obj *new,
 			 const struct obj_data *nd, struct obj_data *od)
 {
 	struct obj_data cand;
-	bool first = false;
-	size_t i, j;
-	int r;
+	int r, rank, best = -1;
+	size_t j;
 
-	for (j = 1; j < old->nsyms; j++) {
+	for (j = 1; j < old->nsyms && best < 5; j++) {
 		r = get_data(old, j, &cand);
 		if (r < 0)
 			return -1;
 		if (!r || !data_twins(&cand, nd))
 			continue;
-		if (!first) {
+		if (GELF_ST_BIND(nd->sym.st_info) != STB_LOCAL) {
 			*od = cand;
-			first = true;
-		}
-		if (GELF_ST_BIND(nd->sym.st_info) != STB_LOCAL)
 			return 1;
-		for (i = 0; i < new->nfuncs; i++) {
-			const struct obj_func *f = &new->funcs[i];
-
-			if (f->twin && func_uses(new, f, nd) &&
-			    func_uses(old, f->twin, &cand)) {
-				*od = cand;
-				return 1;
-			}
+		}
+		rank = data_rank(old, new, nd, &cand);
+		if (rank < 0)
+			return -1;
+		if (rank > best) {
+			*od = cand;
+			best = rank;
 		}
 	}
-	return first;
+	return best >= 0;
 }
 
 /*
