@@ -9,6 +9,6 @@
 
 __attribute__((noinline)) long live_probe(void)
 {
-	fputs("", stderr);
+	fputs("never printed: this patch is refused\n", stderr);
 	return 2;
 }

@@ -106,6 +106,8 @@ TEST(refused_library_data_the_program_has_no_copy_of)
 	close(fd);
 	ASSERT_EQ(0, sh("cd %s && userspace/hdctl diff build/live/%s/prog build/live/%s/v2/prog -o /tmp/%s.hdp",
 			repo(), c, c, c));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl info /tmp/%s.hdp | grep -q 'shlib    stderr'",
+			repo(), c));
 	snprintf(path, sizeof(path), "%s/build/live/%s/prog", repo(), c);
 	ASSERT_EQ(0, start(&t, path));
 	ASSERT_EQ(0, wait_value(&t, 1, 10000));
