@@ -332,7 +332,8 @@ TEST(offset_outside_the_image_is_refused)
 TEST(unknown_type_is_refused)
 {
 	struct hd_reloc r = {
-		.offset = 0, .type = R_X86_64_TPOFF32, .value = 1, .name = "tls",
+		.offset = 0, .type = R_X86_64_GOTPC32_TLSDESC, .value = 1,
+		.name = "tls",
 	};
 	struct hd_stubs stubs = { 0 };
 	uint8_t image[16] = { 0 };
@@ -340,6 +341,93 @@ TEST(unknown_type_is_refused)
 
 	EXPECT_EQ(-EOPNOTSUPP, hd_reloc_apply(image, sizeof(image), 0x400000,
 					      &r, 1, &stubs, &err));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/*
+ * Thread-locals: local-exec writes x - offset; initial-exec a slot that
+ * holds it; TLSGD and TLSLD a (module, offset) pair, shared when equal;
+ * DTPOFF the offset in the block.  The slots are after the code.
+ */
+TEST(thread_locals_in_static_tls_and_by_module)
+{
+	struct hd_reloc r[] = {
+		{ .offset = 0, .type = R_X86_64_TPOFF32, .value = 8, .name = "le",
+		  .tls_module = 1, .tls_static = true, .tls_offset = 0x20 },
+		{ .offset = 4, .type = R_X86_64_GOTTPOFF, .value = 16, .addend = -4,
+		  .name = "ie", .tls_module = 1, .tls_static = true,
+		  .tls_offset = 0x20 },
+		{ .offset = 8, .type = R_X86_64_TLSGD, .value = 0, .addend = -4,
+		  .name = "gd", .tls_module = 3 },
+		{ .offset = 12, .type = R_X86_64_TLSLD, .addend = -4, .name = "ld",
+		  .tls_module = 3 },
+		{ .offset = 16, .type = R_X86_64_DTPOFF32, .value = 24, .name = "ld",
+		  .tls_module = 3 },
+	};
+	uint64_t value[8] = { 0 };
+	uint8_t has[8] = { 0 };
+	struct hd_stubs stubs = {
+		.base = 64, .cap = 8, .value = value, .has_stub = has,
+	};
+	uint8_t image[64 + 8 * HD_STUB_ENTRY_SIZE] = { 0 };
+	const uint64_t addr = 0x400000;
+	struct hd_error err;
+	uint64_t slot;
+
+	ASSERT_EQ(0, hd_reloc_apply(image, sizeof(image), addr, r, 5, &stubs,
+				    &err)) TH_LOG("%s", err.msg);
+	EXPECT_EQ((uint32_t)(8 - 0x20), get32(image));
+	/* Field = slot - end of the field; the slot holds 16 - 0x20. */
+	slot = 4 + 4 + (int32_t)get32(image + 4);
+	EXPECT_EQ((uint64_t)(16 - 0x20), get64(image + slot));
+	slot = 8 + 4 + (int32_t)get32(image + 8);
+	EXPECT_EQ(3, get64(image + slot));
+	EXPECT_EQ(0, get64(image + slot + 8));
+	/* (3, 0) again: the same pair. */
+	EXPECT_EQ(slot, 12 + 4 + (int32_t)get32(image + 12));
+	EXPECT_EQ(24, get32(image + 16));
+	EXPECT_EQ(2, stubs.n);
+}
+
+TEST(thread_locals_refused_where_their_place_is_unknown)
+{
+	struct hd_reloc r = {
+		.offset = 0, .type = R_X86_64_GOTTPOFF, .value = 8,
+		.name = "not_static", .tls_module = 2,
+	};
+	uint64_t value[2] = { 0 };
+	uint8_t has[2] = { 0 };
+	struct hd_stubs stubs = {
+		.base = 16, .cap = 2, .value = value, .has_stub = has,
+	};
+	uint8_t image[16 + 2 * HD_STUB_ENTRY_SIZE] = { 0 };
+	struct hd_error err;
+
+	EXPECT_EQ(-EOPNOTSUPP, hd_reloc_apply(image, sizeof(image), 0x400000,
+					      &r, 1, &stubs, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "not_static")) TH_LOG("%s", err.msg);
+	r.type = R_X86_64_TLSGD;
+	r.name = "no_module";
+	r.tls_module = 0;
+	EXPECT_EQ(-EOPNOTSUPP, hd_reloc_apply(image, sizeof(image), 0x400000,
+					      &r, 1, &stubs, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "module id")) TH_LOG("%s", err.msg);
+	EXPECT_EQ(0, stubs.n);
 }
 
 TEST_HARNESS_MAIN

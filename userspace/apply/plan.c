@@ -9,11 +9,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apply/plan.h"
 #include "apply/procobj.h"
+#include "apply/tls.h"
 #include "elf/reloc.h"
 #include "format/hdp.h"
 
@@ -108,16 +110,20 @@ static int copy_sections(Elf *elf, struct hd_plan *p)
 	return 0;
 }
 
-/* The runtime address of .symtab entry @i. */
+/*
+ * The runtime address of .symtab entry @i; for a thread-local of the
+ * target (*@tls set), its offset in the target's TLS block.
+ */
 static int sym_value(const struct hdp_file *f, const struct hd_proc *proc,
 		     const struct hd_object *obj, const struct hd_plan *p,
-		     size_t i, uint64_t *val, struct hd_error *err)
+		     size_t i, uint64_t *val, bool *tls, struct hd_error *err)
 {
 	const char *name = hdp_sym_name(f, i);
 	GElf_Sym s;
 	size_t k;
 	int ret;
 
+	*tls = false;
 	if (hdp_get_sym(f, i, &s))
 		return hd_fail(err, 0, "symbol %zu out of range", i);
 	if (s.st_shndx != SHN_UNDEF) {
@@ -134,6 +140,11 @@ static int sym_value(const struct hdp_file *f, const struct hd_proc *proc,
 			*val = obj->bias + f->syms[k].addr;
 			return 0;
 		}
+		if (f->syms[k].kind == HDP_SYM_TLS) {
+			*val = f->syms[k].addr;
+			*tls = true;
+			return 0;
+		}
 		ret = hd_proc_dynamic_symbol(proc, NULL, name, NULL, val, NULL);
 		if (ret == -EOPNOTSUPP)
 			return hd_fail(err, 0,
@@ -148,14 +159,46 @@ static int sym_value(const struct hdp_file *f, const struct hd_proc *proc,
 		   name ? name : "?");
 }
 
+/*
+ * Where thread-local @r's block is (@t: found once per plan; module ~0
+ * until then).  A thread-local relocation must name one of the target's
+ * thread-locals, and only those.
+ */
+static int tls_place(const struct hd_proc *proc, const struct hd_object *obj,
+		     struct hd_reloc *r, bool tls, struct hd_tls *t,
+		     struct hd_error *err)
+{
+	int ret;
+
+	if (tls != !!hd_reloc_is_tls(r->type))
+		return hd_fail(err, 0, "relocation type %u against %s%s: the patch is malformed",
+			       r->type, tls ? "thread-local " : "", r->name);
+	if (!tls)
+		return 0;
+	if (t->module == ~0ULL) {
+		ret = hd_tls_of(proc, obj, t, err);
+		if (ret == -ENOENT)
+			return hd_fail(err, 0, "thread-local %s: %s has no thread-locals in process %d",
+				       r->name, obj->name, (int)proc->pid);
+		if (ret)
+			return -1;
+	}
+	r->tls_module = t->module;
+	r->tls_static = t->has_offset;
+	r->tls_offset = t->offset;
+	return 0;
+}
+
 /* Every relocation against the placed sections, with runtime values. */
 static int collect_relocs(const struct hdp_file *f, const struct hd_proc *proc,
 			  const struct hd_object *obj, struct hd_plan *p,
 			  struct hd_reloc **out, size_t *n, struct hd_error *err)
 {
+	struct hd_tls t = { .module = ~0ULL };
 	Elf *elf = f->elf;
 	Elf_Scn *scn = NULL;
 	struct hd_reloc *rel;
+	bool tls;
 	GElf_Shdr sh;
 	size_t k = 0;
 
@@ -184,7 +227,9 @@ static int collect_relocs(const struct hdp_file *f, const struct hd_proc *proc,
 			rel[k].name = hdp_sym_name(f, si) ?: "?";
 			if (!*rel[k].name)
 				rel[k].name = "(section)";
-			if (sym_value(f, proc, obj, p, si, &rel[k].value, err))
+			if (sym_value(f, proc, obj, p, si, &rel[k].value, &tls,
+				      err) ||
+			    tls_place(proc, obj, &rel[k], tls, &t, err))
 				goto fail_quiet;
 			k++;
 		}

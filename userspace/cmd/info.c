@@ -22,7 +22,8 @@ void usage_info(void)
 
 static const char *kind_name(uint32_t kind)
 {
-	return kind == HDP_SYM_TARGET ? "target" : "shlib";
+	return kind == HDP_SYM_TARGET ? "target" :
+	       kind == HDP_SYM_TLS ? "tls" : "shlib";
 }
 
 /* When a replaced function only runs once: "once at start-up", or NULL. */
@@ -69,6 +70,10 @@ static void print_plain(const char *path, const struct hdp_file *f)
 	for (i = 0; i < f->nsyms; i++) {
 		if (f->syms[i].kind == HDP_SYM_TARGET)
 			printf("  target   %s at %#llx\n",
+			       hdp_sym_name(f, f->syms[i].sym),
+			       (unsigned long long)f->syms[i].addr);
+		else if (f->syms[i].kind == HDP_SYM_TLS)
+			printf("  tls      %s at +%#llx of the target's TLS block\n",
 			       hdp_sym_name(f, f->syms[i].sym),
 			       (unsigned long long)f->syms[i].addr);
 		else

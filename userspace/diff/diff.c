@@ -904,6 +904,24 @@ static int ambiguous(struct incl *in, const char *name, size_t keylen,
 	return -1;
 }
 
+/*
+ * @name, @sym in the object, resolved to @ts in the target: a thread-
+ * local stays one, by its offset in the target's TLS block.
+ */
+static long target_undef(struct incl *in, const char *name,
+			 const GElf_Sym *sym, const GElf_Sym *ts)
+{
+	bool tls = GELF_ST_TYPE(ts->st_info) == STT_TLS;
+
+	if (tls != (GELF_ST_TYPE(sym->st_info) == STT_TLS)) {
+		refuse(in->changed, "%s: %s is thread-local in %s only",
+		       in->o->path, name, tls ? in->tgt->path : in->o->path);
+		return -1;
+	}
+	return hd_emit_undef(in->em, name, tls ? HDP_SYM_TLS : HDP_SYM_TARGET,
+			     ts->st_value);
+}
+
 /* A symbol the target must have: an undefined symbol resolved there. */
 static long target_sym(struct incl *in, const struct dsym *s)
 {
@@ -923,7 +941,7 @@ static long target_sym(struct incl *in, const struct dsym *s)
 		       in->tgt->path);
 		return -1;
 	}
-	return hd_emit_undef(in->em, s->name, HDP_SYM_TARGET, ts.st_value);
+	return target_undef(in, s->name, &s->sym, &ts);
 }
 
 /* The only symbol of @type at offset 0 of section @shndx: its index. */
@@ -951,11 +969,6 @@ static long map_data(struct incl *in, size_t idx)
 	size_t j;
 	int r;
 
-	if (GELF_ST_TYPE(s->sym.st_info) == STT_TLS) {
-		refuse(in->changed, "%s: patched code uses thread-local %s: not supported",
-		       in->o->path, s->name);
-		return -1;
-	}
 	r = get_data(in->o, idx, &nd);
 	if (r <= 0)
 		return -1;
@@ -972,6 +985,12 @@ static long map_data(struct incl *in, size_t idx)
 		if (r || nd.writable)
 			return target_sym(in, s);
 		break;
+	}
+	/* Running threads have no room for a new thread-local. */
+	if (GELF_ST_TYPE(s->sym.st_info) == STT_TLS) {
+		refuse(in->changed, "%s: patched code uses thread-local %s, which is new: running threads have no room for it",
+		       in->o->path, s->name);
+		return -1;
 	}
 	/* New data, or a changed static constant: a copy in the patch. */
 	if (include_section(in, s->sym.st_shndx) < 0)
@@ -1050,9 +1069,15 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 		if (r < 0)
 			return ambiguous(in, ds->name, strlen(ds->name), false,
 					 in->objname);
-		id = hd_emit_undef(in->em, ds->name,
-				   r ? HDP_SYM_TARGET : HDP_SYM_SHLIB,
-				   r ? ts.st_value : 0);
+		if (r) {
+			id = target_undef(in, ds->name, s, &ts);
+		} else if (type == STT_TLS) {
+			refuse(in->changed, "%s: thread-local %s is not the target's own (a shared library's?): a patch can only use the target's thread-locals",
+			       in->o->path, ds->name);
+			return -1;
+		} else {
+			id = hd_emit_undef(in->em, ds->name, HDP_SYM_SHLIB, 0);
+		}
 	} else if (s->st_shndx >= SHN_LORESERVE) {
 		if (in->o->linked)
 			refuse(in->changed, "%s: the patch would refer to %s, which hdctl cannot place in the target",
@@ -1103,7 +1128,7 @@ static int relocate_section(struct incl *in, size_t shndx)
 			       t && t < in->o->nsyms ? in->o->syms[t].name : "?");
 			return -1;
 		}
-		if (!hd_reloc_width(type) || hd_reloc_is_tls(type)) {
+		if (!hd_reloc_width(type)) {
 			refuse(in->changed, "%s: relocation type %u in a patched section is not supported",
 			       in->o->path, type);
 			return -1;

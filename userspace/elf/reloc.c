@@ -19,6 +19,16 @@ static bool fits_s32(int64_t v)
 	return v >= INT32_MIN && v <= INT32_MAX;
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
 static bool is_got_type(uint32_t type)
 {
 	return type == R_X86_64_GOTPCREL || type == R_X86_64_GOTPCRELX ||
@@ -28,6 +38,14 @@ static bool is_got_type(uint32_t type)
 static bool is_call_type(uint32_t type)
 {
 	return type == R_X86_64_PLT32;
+}
+
+/* Types that take a slot or a pair of the patch's own GOT. */
+static bool takes_entry(uint32_t type)
+{
+	return is_got_type(type) || is_call_type(type) ||
+	       type == R_X86_64_GOTTPOFF || type == R_X86_64_TLSGD ||
+	       type == R_X86_64_TLSLD;
 }
 
 unsigned int hd_reloc_width(uint32_t type)
@@ -46,6 +64,8 @@ unsigned int hd_reloc_width(uint32_t type)
 	case R_X86_64_GOTPCRELX:
 	case R_X86_64_REX_GOTPCRELX:
 		return 4;
+	case R_X86_64_DTPOFF64:
+		return 8;
 	}
 	return hd_reloc_is_tls(type) ? 4 : 0;
 }
@@ -87,19 +107,20 @@ int hd_reloc_is_tls(uint32_t type)
 {
 	return type == R_X86_64_TPOFF32 || type == R_X86_64_GOTTPOFF ||
 	       type == R_X86_64_TLSGD || type == R_X86_64_TLSLD ||
-	       type == R_X86_64_DTPOFF32;
+	       type == R_X86_64_DTPOFF32 || type == R_X86_64_DTPOFF64;
 }
 
 size_t hd_reloc_stub_entries(const struct hd_reloc *rel, size_t n)
 {
 	size_t i, j, count = 0;
 
+	/* Thread-local entries are counted one each: a bound is enough. */
 	for (i = 0; i < n; i++) {
-		if (!is_got_type(rel[i].type) && !is_call_type(rel[i].type))
+		if (!takes_entry(rel[i].type))
 			continue;
-		for (j = 0; j < i; j++)
-			if ((is_got_type(rel[j].type) ||
-			     is_call_type(rel[j].type)) &&
+		for (j = 0; j < i && !hd_reloc_is_tls(rel[i].type); j++)
+			if (takes_entry(rel[j].type) &&
+			    !hd_reloc_is_tls(rel[j].type) &&
 			    rel[j].value == rel[i].value)
 				break;
 		if (j == i)
@@ -120,13 +141,13 @@ static int stub_entry(struct hd_stubs *s, uint8_t *image, uint64_t value,
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->value[i] == value)
+		if (s->value[i] == value && s->has_stub[i] != HD_ENTRY_TLS_PAIR)
 			break;
 	if (i == s->n) {
 		if (s->n == s->cap)
 			return -ENOSPC;
 		s->value[i] = value;
-		s->has_stub[i] = 0;
+		s->has_stub[i] = HD_ENTRY_SLOT;
 		memcpy(image + slot_off(s, i), &value, SLOT_SIZE);
 		s->n++;
 	}
@@ -137,19 +158,98 @@ static int stub_entry(struct hd_stubs *s, uint8_t *image, uint64_t value,
 
 		memset(stub, 0xcc, STUB_SIZE);
 		memcpy(stub, jmp, sizeof(jmp));
-		s->has_stub[i] = 1;
+		s->has_stub[i] = HD_ENTRY_STUB;
 	}
 	return i;
 }
 
-static void put32(uint8_t *p, uint32_t v)
+/* The tls_index { module, offset } __tls_get_addr() reads, shared. */
+static int pair_entry(struct hd_stubs *s, uint8_t *image, uint64_t module,
+		      uint64_t offset)
 {
-	memcpy(p, &v, 4);
+	uint64_t have;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->has_stub[i] != HD_ENTRY_TLS_PAIR || s->value[i] != module)
+			continue;
+		memcpy(&have, image + slot_off(s, i) + SLOT_SIZE, sizeof(have));
+		if (have == offset)
+			return i;
+	}
+	if (s->n == s->cap)
+		return -ENOSPC;
+	s->value[i] = module;
+	s->has_stub[i] = HD_ENTRY_TLS_PAIR;
+	memcpy(image + slot_off(s, i), &module, SLOT_SIZE);
+	memcpy(image + slot_off(s, i) + SLOT_SIZE, &offset, sizeof(offset));
+	s->n++;
+	return i;
 }
 
-static void put64(uint8_t *p, uint64_t v)
+/*
+ * A thread-local's field: its offset from the thread pointer (local- and
+ * initial-exec, static TLS only), its offset in its block (the dynamic
+ * models' DTPOFF), or a tls_index for __tls_get_addr() (TLSGD, TLSLD).
+ */
+static int reloc_tls(uint8_t *image, uint64_t addr, const struct hd_reloc *r,
+		     struct hd_stubs *stubs, struct hd_error *err)
 {
-	memcpy(p, &v, 8);
+	uint64_t p = addr + r->offset;
+	int64_t v;
+	int e;
+
+	if ((r->type == R_X86_64_TPOFF32 || r->type == R_X86_64_GOTTPOFF) &&
+	    !r->tls_static)
+		return hd_fail(err, -EOPNOTSUPP,
+			       "the new code reaches thread-local %s from the thread pointer (initial- or local-exec), but its object's thread-locals are not at a known place there",
+			       r->name);
+	if ((r->type == R_X86_64_TLSGD || r->type == R_X86_64_TLSLD) &&
+	    !r->tls_module)
+		return hd_fail(err, -EOPNOTSUPP,
+			       "the new code calls __tls_get_addr for thread-local %s, but the TLS module id of its object is not known (its own code never asked for it)",
+			       r->name);
+	switch (r->type) {
+	case R_X86_64_TPOFF32:
+		v = (int64_t)(r->value - r->tls_offset) + r->addend;
+		if (!fits_s32(v))
+			goto range;
+		put32(image + r->offset, v);
+		return 0;
+	case R_X86_64_GOTTPOFF:
+		e = stub_entry(stubs, image, r->value - r->tls_offset, false);
+		break;
+	case R_X86_64_TLSGD:
+		e = pair_entry(stubs, image, r->tls_module, r->value);
+		break;
+	case R_X86_64_TLSLD:
+		e = pair_entry(stubs, image, r->tls_module, 0);
+		break;
+	case R_X86_64_DTPOFF32:
+		v = (int64_t)r->value + r->addend;
+		if (!fits_s32(v))
+			goto range;
+		put32(image + r->offset, v);
+		return 0;
+	case R_X86_64_DTPOFF64:
+		put64(image + r->offset, r->value + r->addend);
+		return 0;
+	default:
+		return hd_fail(err, -EOPNOTSUPP,
+			       "relocation type %u for %s is not supported",
+			       r->type, r->name);
+	}
+	if (e < 0)
+		return hd_fail(err, -ENOSPC, "no room for a GOT entry for %s",
+			       r->name);
+	v = addr + slot_off(stubs, e) + r->addend - p;
+	if (!fits_s32(v))
+		goto range;
+	put32(image + r->offset, v);
+	return 0;
+range:
+	return hd_fail(err, -ERANGE, "thread-local %s: the field of relocation type %u overflows",
+		       r->name, r->type);
 }
 
 /*
@@ -180,6 +280,8 @@ static int reloc_one(uint8_t *image, size_t size, uint64_t addr,
 		return hd_fail(err, -EINVAL,
 			       "relocation for %s at +%#llx is outside the patch",
 			       r->name, (unsigned long long)r->offset);
+	if (hd_reloc_is_tls(r->type))
+		return reloc_tls(image, addr, r, stubs, err);
 	switch (r->type) {
 	case R_X86_64_NONE:
 		return 0;

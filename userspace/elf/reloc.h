@@ -20,8 +20,13 @@ struct hd_reloc {
 	uint64_t offset;	/* where, in the image */
 	uint32_t type;		/* R_X86_64_* */
 	int64_t addend;
-	uint64_t value;		/* S: the symbol's runtime address */
+	uint64_t value;		/* S: the symbol's runtime address; for a
+				 * thread-local, its offset in its block */
 	const char *name;	/* for messages */
+	/* Thread-locals (hd_reloc_is_tls()): where the block is. */
+	uint64_t tls_module;	/* its TLS module id, 0: not known */
+	bool tls_static;	/* in static TLS: tls_offset is known */
+	uint64_t tls_offset;	/* thread pointer - block start */
 };
 
 /*
@@ -29,21 +34,28 @@ struct hd_reloc {
  * executable image: an 8-byte slot holding an address for each symbol
  * reached through the GOT, and a 16-byte "jmp *slot(%rip)" stub for each
  * call whose target is beyond rel32 reach (shared libraries, usually).
+ * A thread-local's GOT entries are slots too: its thread-pointer offset
+ * (initial-exec), or the pair __tls_get_addr() reads (module id, offset)
+ * in a slot and the 8 bytes after it.
  */
 struct hd_stubs {
 	uint64_t base;		/* image offset of the slot/stub area */
 	size_t cap;		/* entries that fit there */
 	size_t n;
 	uint64_t *value;	/* [cap] the address each entry stands for */
-	uint8_t *has_stub;	/* [cap] whether entry i also has a stub */
+	uint8_t *has_stub;	/* [cap] HD_ENTRY_*: what else entry i holds */
 };
 
 #define HD_STUB_ENTRY_SIZE	24	/* 8-byte slot + 16-byte stub */
+#define HD_ENTRY_SLOT		0	/* a slot only */
+#define HD_ENTRY_STUB		1	/* a slot and its stub */
+#define HD_ENTRY_TLS_PAIR	2	/* module id, then the offset */
 
 /*
  * Bytes a relocation of @type fills in the code, for every type hdctl
  * understands; 0 for one it does not.  hd_reloc_apply() handles all of
- * them but the thread-local ones (hd_reloc_is_tls()), which are refused.
+ * them; the thread-local ones (hd_reloc_is_tls(): local-exec, initial-
+ * exec, general and local dynamic) need the tls_ fields.
  */
 unsigned int hd_reloc_width(uint32_t type);
 /* The field holds a distance from itself (S + A - P, or GOT + A - P). */

@@ -49,11 +49,13 @@ struct hdp_func {
 #define HDP_SYMS_SECTION	".hotdeploy.syms"
 #define HDP_SYM_TARGET		1	/* in the target, at addr (link-time) */
 #define HDP_SYM_SHLIB		2	/* in a loaded shared library, by name */
+#define HDP_SYM_TLS		3	/* a thread-local of the target, at addr
+					 * (st_value: offset in its TLS block) */
 
 struct hdp_sym {
 	uint32_t sym;		/* .symtab index, st_shndx SHN_UNDEF */
 	uint32_t kind;		/* HDP_SYM_* */
-	uint64_t addr;		/* HDP_SYM_TARGET: st_value in the target */
+	uint64_t addr;		/* HDP_SYM_TARGET, _TLS: st_value in the target */
 };
 
 /* A parsed, validated .hdp: every pointer points into @image. */

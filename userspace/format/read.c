@@ -291,7 +291,8 @@ static int check_syms(struct ctx *c, struct hdp_file *f, Elf_Data *symdata)
 			    hdp_sym_name(f, hs->sym));
 			goto out;
 		}
-		if (hs->kind != HDP_SYM_TARGET && hs->kind != HDP_SYM_SHLIB) {
+		if (hs->kind != HDP_SYM_TARGET && hs->kind != HDP_SYM_SHLIB &&
+		    hs->kind != HDP_SYM_TLS) {
 			bad(c, "symbol %s: unknown kind %u",
 			    hdp_sym_name(f, hs->sym), hs->kind);
 			goto out;
@@ -350,8 +351,7 @@ static int check_relas(struct ctx *c, struct hdp_file *f, size_t symtab,
 
 			if (!gelf_getrela(d, i, &r))
 				return bad(c, "relocation %zu unreadable", i);
-			w = hd_reloc_is_tls(GELF_R_TYPE(r.r_info)) ? 0 :
-			    hd_reloc_width(GELF_R_TYPE(r.r_info));
+			w = hd_reloc_width(GELF_R_TYPE(r.r_info));
 			if (!GELF_R_SYM(r.r_info) ||
 			    GELF_R_SYM(r.r_info) >= f->nsymtab)
 				return bad(c, "relocation %zu: symbol out of range", i);

@@ -50,6 +50,12 @@ FIXTURE_VARIANT_ADD(live, shared_library) { "shlib", "libprobe.so", 2 };
 FIXTURE_VARIANT_ADD(live, calls_libc) { "libc_string", "prog", 10 };
 /* New initialised and zeroed globals, mapped writable with the code. */
 FIXTURE_VARIANT_ADD(live, new_globals) { "new_global", "prog", 2 };
+/* The program's thread-locals, local- and initial-exec (gcc, clang). */
+FIXTURE_VARIANT_ADD(live, tls_exe_gcc_O2_pie) { "tls_exe", "prog", 2 };
+FIXTURE_VARIANT_ADD(live, tls_exe_clang_O0_nopie) { "tls_exe_clang_O0_nopie", "prog", 2 };
+/* A library's: general and local dynamic, initial-exec (gcc, clang). */
+FIXTURE_VARIANT_ADD(live, tls_shlib_gcc) { "tls_shlib", "libprobe.so", 2 };
+FIXTURE_VARIANT_ADD(live, tls_shlib_clang) { "tls_shlib_clang_O2", "libprobe.so", 2 };
 
 FIXTURE_SETUP(live)
 {
