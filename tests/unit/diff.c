@@ -171,6 +171,7 @@ DIFF_CASE(init_once)
 DIFF_CASE(switch_table)
 DIFF_CASE(copy_reloc)
 DIFF_CASE(static_local_same_name)
+DIFF_CASE(alias_changed)
 
 /* Two files named u.c in one program (tests/diff/dup_basenames/check). */
 TEST(duplicate_file_names_pair_by_path)

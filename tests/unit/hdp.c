@@ -350,4 +350,24 @@ TEST(corrupted_never_crashes)
 	run("rm -rf %s", dir);
 }
 
+/* Two changed names of one function (an alias): one redirect. */
+TEST(aliases_are_redirected_once)
+{
+	char dir[] = "/tmp/hd-hdp-XXXXXX", cmd[1024], *out;
+	struct json_object *o = NULL, *funcs;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, run("tests/diff/build-case alias_changed gcc O2 %s", dir));
+	ASSERT_EQ(0, run("userspace/hdctl diff --target %s/target -o %s/fix.hdp %s/old/a.o %s/new/a.o >/dev/null",
+			 dir, dir, dir, dir));
+	snprintf(cmd, sizeof(cmd), "userspace/hdctl -j info %s/fix.hdp", dir);
+	out = capture(cmd);
+	o = out ? json_tokener_parse(out) : NULL;
+	free(out);
+	ASSERT_TRUE(o && json_object_object_get_ex(o, "functions", &funcs));
+	EXPECT_EQ(1, json_object_array_length(funcs));
+	json_object_put(o);
+	run("rm -rf %s", dir);
+}
+
 TEST_HARNESS_MAIN

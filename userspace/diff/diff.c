@@ -1188,8 +1188,14 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 		       in->tgt->path, c->name);
 		return -1;
 	}
-	return hd_emit_func(in->em, sym, c->once, c->name, ts.st_value,
-			    ts.st_size, hdp_hash(bytes, ts.st_size));
+	r = hd_emit_func(in->em, sym, c->once, c->name, ts.st_value,
+			 ts.st_size, hdp_hash(bytes, ts.st_size));
+	if (r == -EEXIST) {
+		refuse(in->changed, "%s: %s shares its address in the target with another function (an alias) whose new code differs: one address cannot take both",
+		       in->o->path, c->name);
+		return -1;
+	}
+	return r;
 }
 
 /*

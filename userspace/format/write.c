@@ -216,7 +216,24 @@ int hd_emit_func(struct hd_emit *em, long sym, uint32_t flags,
 		 uint64_t old_hash)
 {
 	struct efunc *f;
+	size_t i;
 
+	/*
+	 * Aliases (C++'s complete and base destructors, D1 and D2) are one
+	 * function at one address: one redirect, if their new code is one.
+	 */
+	for (i = 0; old_addr && i < em->nfuncs; i++) {
+		const struct esym *a = &em->syms[em->funcs[i].sym];
+		const struct esym *b = &em->syms[sym];
+
+		if (em->funcs[i].old_addr != old_addr)
+			continue;
+		if (em->funcs[i].old_size == old_size &&
+		    (em->funcs[i].sym == sym ||
+		     (a->sec >= 0 && a->sec == b->sec && a->value == b->value)))
+			return 0;
+		return -EEXIST;
+	}
 	if (!GROW(em->funcs, em->nfuncs))
 		return -1;
 	f = &em->funcs[em->nfuncs];

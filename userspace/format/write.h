@@ -31,6 +31,11 @@ long hd_emit_undef(struct hd_emit *em, const char *name, uint32_t kind,
 		   uint64_t addr);
 int hd_emit_rela(struct hd_emit *em, long sec, uint64_t off, uint32_t type,
 		 int64_t addend, long sym);
+/*
+ * A function of the patch: new (@old_addr 0) or replacing the one at
+ * @old_addr.  0, or -EEXIST when another function of the patch already
+ * replaces @old_addr with other code (aliases split apart), -1 on OOM.
+ */
 int hd_emit_func(struct hd_emit *em, long sym, uint32_t flags,
 		 const char *old_name, uint64_t old_addr, uint64_t old_size,
 		 uint64_t old_hash);
