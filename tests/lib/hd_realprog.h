@@ -401,6 +401,7 @@ struct rp_load {
 	char *argv[32];
 	char out[PATH_MAX];
 	void (*parse)(struct rp_load *l, const char *out);
+
 	_Atomic bool stop;
 	unsigned long runs, failed_runs;
 	unsigned long requests, failed;	/* as the client counted them */

@@ -25,62 +25,89 @@ struct explain_row {
 
 static const struct explain_row rows[] = {
 	{ HD_FAIL_IP, 0,
-	  "$op: thread $tid is $doing $code (being $being) after $span; retry later$force" },
+	  "$op: thread $tid is $doing $code (being $being) after $span; retry later$force"
+	},
 	{ HD_FAIL_STACK, 0,
-	  "$op: thread $tid is $doing $code (being $being) after $span; retry later$force" },
+	  "$op: thread $tid is $doing $code (being $being) after $span; retry later$force"
+	},
 	{ HD_FAIL_STACK_DEPTH, 0,
-	  "$op: the stack of thread $tid is too deep to check; retry later$force" },
+	  "$op: the stack of thread $tid is too deep to check; retry later$force"
+	},
 	{ HD_FAIL_MM_LOCKED, 0,
-	  "$op: a thread of process $pid held its memory map locked for over $timeout ms (asleep in the kernel); nothing was changed, retry later or raise --timeout" },
+	  "$op: a thread of process $pid held its memory map locked for over $timeout ms (asleep in the kernel); nothing was changed, retry later or raise --timeout"
+	},
 	{ HD_FAIL_PARK, 0,
-	  "$op: thread $tid of process $pid did not stop within $timeout ms (stopped, traced, or in uninterruptible sleep?); nothing was changed, retry later or raise --timeout" },
+	  "$op: thread $tid of process $pid did not stop within $timeout ms (stopped, traced, or in uninterruptible sleep?); nothing was changed, retry later or raise --timeout"
+	},
 	{ HD_FAIL_EXPECT, 0,
-	  "$op: the code of $func in process $pid is not what the patch was made for (already patched by something else, or another build); nothing was changed" },
+	  "$op: the code of $func in process $pid is not what the patch was made for (already patched by something else, or another build); nothing was changed"
+	},
 	{ HD_FAIL_VMA, 0,
-	  "$op: $func is not in an executable file mapping of process $pid; the patch does not match this process" },
+	  "$op: $func is not in an executable file mapping of process $pid; the patch does not match this process"
+	},
 	{ HD_FAIL_REACH, 0,
-	  "$op: the new code of $func is out of jmp rel32 reach of the old; this is a bug in hdctl's placement, please report it" },
+	  "$op: the new code of $func is out of jmp rel32 reach of the old; this is a bug in hdctl's placement, please report it"
+	},
 	{ HD_FAIL_GONE, 0,
-	  "$op: process $pid exited or exec'd meanwhile; nothing to patch" },
+	  "$op: process $pid exited or exec'd meanwhile; nothing to patch"
+	},
 	{ HD_FAIL_WRITE, 0,
-	  "$op: writing the jump into $func failed; the process was left as it was" },
+	  "$op: writing the jump into $func failed; the process was left as it was"
+	},
 	{ HD_FAIL_MAP, EEXIST,
-	  "$op: mapping the patch's code into process $pid failed ($error: the process took the address range meanwhile); nothing was changed, run it again: hdctl picks a free range each time" },
+	  "$op: mapping the patch's code into process $pid failed ($error: the process took the address range meanwhile); nothing was changed, run it again: hdctl picks a free range each time"
+	},
 	{ HD_FAIL_MAP, 0,
-	  "$op: mapping the patch's code into process $pid failed ($error); nothing was changed" },
+	  "$op: mapping the patch's code into process $pid failed ($error); nothing was changed"
+	},
 	{ 0, ESRCH, "$op: no process $pid (or it is exiting)" },
 	{ 0, EDEADLK, "$op: hdctl cannot patch itself" },
 	{ 0, EPERM,
-	  "$op: permission denied: needs root with CAP_SYS_PTRACE, and a user process as the target" },
+	  "$op: permission denied: needs root with CAP_SYS_PTRACE, and a user process as the target"
+	},
 	{ 0, EACCES,
-	  "$op: permission denied: needs root with CAP_SYS_PTRACE, and a user process as the target" },
+	  "$op: permission denied: needs root with CAP_SYS_PTRACE, and a user process as the target"
+	},
 	{ 0, EEXIST,
-	  "$op: the address chosen for the patch code is taken in process $pid (it changed meanwhile); run it again" },
+	  "$op: the address chosen for the patch code is taken in process $pid (it changed meanwhile); run it again"
+	},
 	{ 0, ENOENT,
-	  "$op: process $pid has no such patch applied; see 'hdctl list --pid $pid'" },
+	  "$op: process $pid has no such patch applied; see 'hdctl list --pid $pid'"
+	},
 	{ 0, ENOTEMPTY,
-	  "$op: a newer patch of process $pid is stacked on this one; revert that first (patches revert last-in, first-out)" },
+	  "$op: a newer patch of process $pid is stacked on this one; revert that first (patches revert last-in, first-out)"
+	},
 	{ 0, EINTR, "$op: interrupted; nothing was changed" },
 	{ 0, ENOEXEC,
-	  "$op: a function to replace is not in an executable file mapping of process $pid; the patch does not match it" },
+	  "$op: a function to replace is not in an executable file mapping of process $pid; the patch does not match it"
+	},
 	{ 0, EILSEQ,
-	  "$op: the code in process $pid is not what the patch was made for; nothing was changed" },
+	  "$op: the code in process $pid is not what the patch was made for; nothing was changed"
+	},
 	{ 0, ERANGE,
-	  "$op: the patch code is out of jmp rel32 reach; nothing was changed" },
+	  "$op: the patch code is out of jmp rel32 reach; nothing was changed"
+	},
 	{ 0, EINVAL,
-	  "$op: the module refused the request as malformed ($error); hdctl and the module may not match, see 'hdctl version'" },
+	  "$op: the module refused the request as malformed ($error); hdctl and the module may not match, see 'hdctl version'"
+	},
 	{ 0, E2BIG,
-	  "$op: the module refused the request as malformed ($error); hdctl and the module may not match, see 'hdctl version'" },
+	  "$op: the module refused the request as malformed ($error); hdctl and the module may not match, see 'hdctl version'"
+	},
 	{ 0, ENOMEM,
-	  "$op: the kernel is out of memory for the request; nothing was changed, retry later" },
+	  "$op: the kernel is out of memory for the request; nothing was changed, retry later"
+	},
 	{ 0, EFAULT,
-	  "$op: the module could not read hdctl's request (bad address); this is a bug in hdctl, please report it" },
+	  "$op: the module could not read hdctl's request (bad address); this is a bug in hdctl, please report it"
+	},
 	{ 0, ETIMEDOUT,
-	  "$op: a thread of process $pid did not stop within $timeout ms; nothing was changed, retry later or raise --timeout" },
+	  "$op: a thread of process $pid did not stop within $timeout ms; nothing was changed, retry later or raise --timeout"
+	},
 	{ 0, EBUSY,
-	  "$op: a thread of process $pid stayed in the code concerned; retry later" },
+	  "$op: a thread of process $pid stayed in the code concerned; retry later"
+	},
 	{ 0, ENOTTY,
-	  "$op: the loaded module does not know this request; load the hotdeploy.ko that came with this hdctl" },
+	  "$op: the loaded module does not know this request; load the hotdeploy.ko that came with this hdctl"
+	},
 	{ 0, 0, "$op: $error" },
 };
 

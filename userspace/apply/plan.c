@@ -26,9 +26,6 @@ _Static_assert(HD_X86_JMP_SIZE == HD_JMP_SIZE, "one jump size");
 #define REACH		((1ULL << 31) - PAGE)
 #define GUARD		(1ULL << 20)
 
-
-
-
 /* Place section @ndx at the end of a region, aligned as it asks. */
 static int place(struct hd_plan *p, size_t ndx, const GElf_Shdr *sh,
 		 size_t *end, int data, struct hd_error *err)

@@ -80,11 +80,13 @@ static void print_json(const struct hd_diff *d, bool linked)
 		struct json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "name", json_object_new_string(c->name));
-		json_object_object_add(f, "status", json_object_new_string(
-			c->status == HD_FUNC_NEW ? "new" : "changed"));
+		json_object_object_add(f, "status",
+				       json_object_new_string(c->status == HD_FUNC_NEW ?
+							      "new" : "changed"));
 		if (c->once)
-			json_object_object_add(f, "runs_once", json_object_new_string(
-				c->once == HDP_FUNC_STARTUP ? "start-up" : "exit"));
+			json_object_object_add(f, "runs_once",
+					       json_object_new_string(c->once == HDP_FUNC_STARTUP ?
+								      "start-up" : "exit"));
 		if (linked && c->unit)
 			json_object_object_add(f, "file",
 					       json_object_new_string(c->unit));

@@ -34,14 +34,14 @@ static int load_func(struct obj *o, size_t idx, struct obj_func *f)
 
 	if (!sec) {
 		hd_fail(o->err, 0, "%s: function %s: cannot read its section", o->path,
-		       s->name);
+			s->name);
 		return -1;
 	}
 	if (sec->sh.sh_type != SHT_PROGBITS || !sec->data ||
 	    s->sym.st_value > sec->sh.sh_size ||
 	    s->sym.st_size > sec->sh.sh_size - s->sym.st_value) {
 		hd_fail(o->err, 0, "%s: function %s lies outside its section", o->path,
-		       s->name);
+			s->name);
 		return -1;
 	}
 	f->name = s->name;
@@ -142,7 +142,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	memset(t, 0, sizeof(*t));
 	if (!idx || idx >= o->nsyms) {
 		hd_fail(o->err, 0, "%s: %s: relocation with bad symbol %zu", o->path,
-		       f->name, idx);
+			f->name, idx);
 		return -1;
 	}
 	sym = &o->syms[idx].sym;
@@ -150,7 +150,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 		sec = obj_sec(o, sym->st_shndx);
 		if (!sec) {
 			hd_fail(o->err, 0, "%s: %s: relocation against unreadable section %u",
-			       o->path, f->name, sym->st_shndx);
+				o->path, f->name, sym->st_shndx);
 			return -1;
 		}
 	}
@@ -198,7 +198,7 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	    (uint64_t)off >= sec->sh.sh_size ||
 	    !memchr(sec->data + off, 0, sec->sh.sh_size - off)) {
 		hd_fail(o->err, 0, "%s: %s: string reference outside %s", o->path,
-		       f->name, t->name);
+			f->name, t->name);
 		return -1;
 	}
 	t->str = (const char *)sec->data + off;
@@ -232,8 +232,8 @@ static int func_relas(struct obj *o, const struct obj_func *f,
 		w = hd_reloc_width(GELF_R_TYPE(r.r_info));
 		if (!w || r.r_offset + w > f->sym.st_value + f->sym.st_size) {
 			hd_fail(o->err, 0, "%s: %s: relocation type %u at +%#llx not understood",
-			       o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
-			       (unsigned long long)(r.r_offset - f->sym.st_value));
+				o->path, f->name, (unsigned int)GELF_R_TYPE(r.r_info),
+				(unsigned long long)(r.r_offset - f->sym.st_value));
 			goto fail;
 		}
 		r.r_offset -= f->sym.st_value;
@@ -930,8 +930,8 @@ static long target_sym(struct incl *in, const struct dsym *s)
 	int r;
 
 	r = hd_build_lookup(in->tgt, s->name, sym_key_len(&s->sym, s->name),
-			     local, s->unit ? s->unit : in->objname,
-			     s->sym.st_size, &ts);
+			    local, s->unit ? s->unit : in->objname,
+			    s->sym.st_size, &ts);
 	if (r < 0)
 		return ambiguous(in, s->name, sym_key_len(&s->sym, s->name),
 				 local, s->unit ? s->unit : in->objname);
@@ -1069,15 +1069,15 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 		if (r < 0)
 			return ambiguous(in, ds->name, strlen(ds->name), false,
 					 in->objname);
-		if (r) {
-			id = target_undef(in, ds->name, s, &ts);
-		} else if (type == STT_TLS) {
+		if (!r && type == STT_TLS) {
 			refuse(in->changed, "%s: thread-local %s is not the target's own (a shared library's?): a patch can only use the target's thread-locals",
 			       in->o->path, ds->name);
 			return -1;
-		} else {
-			id = hd_emit_undef(in->em, ds->name, HDP_SYM_SHLIB, 0);
 		}
+		if (r)
+			id = target_undef(in, ds->name, s, &ts);
+		else
+			id = hd_emit_undef(in->em, ds->name, HDP_SYM_SHLIB, 0);
 	} else if (s->st_shndx >= SHN_LORESERVE) {
 		if (in->o->linked)
 			refuse(in->changed, "%s: the patch would refer to %s, which hdctl cannot place in the target",
@@ -1164,9 +1164,9 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 	if (c->status == HD_FUNC_NEW)
 		return hd_emit_func(in->em, sym, HDP_FUNC_NEW, c->name, 0, 0, 0);
 	r = hd_build_lookup(in->tgt, c->name, strlen(c->name),
-			     GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,
-			     c->unit ? c->unit : in->objname,
-			     nf->twin->sym.st_size, &ts);
+			    GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,
+			    c->unit ? c->unit : in->objname,
+			    nf->twin->sym.st_size, &ts);
 	if (r < 0)
 		return ambiguous(in, c->name, strlen(c->name),
 				 GELF_ST_BIND(nf->sym.st_info) == STB_LOCAL,

@@ -237,7 +237,7 @@ static int read_symbols(struct bin *b, Elf *elf)
 	}
 	if (!d) {
 		hd_fail(b->o->err, 0, "%s has no symbol table (.symtab): diff the builds before they are stripped",
-		       b->o->path);
+			b->o->path);
 		return -1;
 	}
 	b->bsyms = calloc(b->nbsyms, sizeof(*b->bsyms));
@@ -494,7 +494,7 @@ static int named_pieces(struct bin *b)
 				size = next_func(b, sec, addr) - addr;
 			if (addr + size > sh->sh_addr + sh->sh_size) {
 				hd_fail(b->o->err, 0, "%s: function %s lies outside %s",
-				       b->o->path, b->bsymname[i], b->bname[sec]);
+					b->o->path, b->bsymname[i], b->bname[sec]);
 				return -1;
 			}
 			if (add_piece(b, sec, addr, size, P_FUNC, i))
@@ -504,7 +504,7 @@ static int named_pieces(struct bin *b)
 			if (addr < sh->sh_addr ||
 			    addr + size > sh->sh_addr + sh->sh_size) {
 				hd_fail(b->o->err, 0, "%s: %s lies outside %s", b->o->path,
-				       b->bsymname[i], b->bname[sec]);
+					b->bsymname[i], b->bname[sec]);
 				return -1;
 			}
 			if (add_piece(b, sec, addr, size, P_DATA, i))
@@ -628,8 +628,8 @@ static int decode(struct bin *b)
 
 			if (!cs_disasm_iter(cs, &code, &left, &addr, insn)) {
 				hd_fail(b->o->err, 0, "%s: %s+%#llx: an instruction the decoder does not know",
-				       b->o->path, b->bsymname[p->bsym],
-				       (unsigned long long)(addr - p->addr));
+					b->o->path, b->bsymname[p->bsym],
+					(unsigned long long)(addr - p->addr));
 				goto out;
 			}
 			x = &insn->detail->x86;
@@ -824,7 +824,7 @@ static int each_reloc(struct bin *b, reloc_fn fn, bool every_piece)
 
 			if (!gelf_getrela(d, j, &r)) {
 				hd_fail(b->o->err, 0, "%s: %s: unreadable relocation %zu",
-				       b->o->path, b->bname[i], j);
+					b->o->path, b->bname[i], j);
 				return -1;
 			}
 			if (GELF_R_TYPE(r.r_info) == R_X86_64_NONE)
@@ -832,7 +832,7 @@ static int each_reloc(struct bin *b, reloc_fn fn, bool every_piece)
 			if (!GELF_R_SYM(r.r_info) ||
 			    GELF_R_SYM(r.r_info) >= b->nbsyms) {
 				hd_fail(b->o->err, 0, "%s: %s: relocation %zu has no symbol",
-				       b->o->path, b->bname[i], j);
+					b->o->path, b->bname[i], j);
 				return -1;
 			}
 			w = hd_reloc_width(GELF_R_TYPE(r.r_info));
@@ -840,8 +840,8 @@ static int each_reloc(struct bin *b, reloc_fn fn, bool every_piece)
 				if (is_code(b, to) && !func_at(b, to, r.r_offset))
 					continue;
 				hd_fail(b->o->err, 0, "%s: relocation type %u at %#llx not understood",
-				       b->o->path, (unsigned int)GELF_R_TYPE(r.r_info),
-				       (unsigned long long)r.r_offset);
+					b->o->path, (unsigned int)GELF_R_TYPE(r.r_info),
+					(unsigned long long)r.r_offset);
 				return -1;
 			}
 			n = pieces_at(b, to, r.r_offset, w, v, every_piece ? 64 : 1);
@@ -1148,7 +1148,6 @@ static int model_sections(struct bin *b)
 	return model_symbols(b);
 }
 
-
 /* A model symbol for what has no piece: refused if a patch needs it. */
 static long outside_sym(struct bin *b, const char *name)
 {
@@ -1387,7 +1386,7 @@ static int split(struct bin *b, Elf *elf)
 		return -1;
 	if (!has_emitted_relocs(b)) {
 		hd_fail(b->o->err, 0, "%s has no relocations; link it with -Wl,--emit-relocs",
-		       b->o->path);
+			b->o->path);
 		return -1;
 	}
 	read_tls_base(b, elf);

@@ -114,7 +114,7 @@ static int load_relas(struct obj *o)
 		n = r->sh.sh_size / r->sh.sh_entsize;
 		if (!to || !d || to->relas) {
 			hd_fail(o->err, 0, "%s: relocation section %s not understood",
-			       o->path, r->name);
+				o->path, r->name);
 			return -1;
 		}
 		to->relas = obj_alloc(o, n * sizeof(*to->relas));
@@ -125,7 +125,7 @@ static int load_relas(struct obj *o)
 		for (j = 0; j < n; j++)
 			if (!gelf_getrela(d, j, &to->relas[j])) {
 				hd_fail(o->err, 0, "%s: %s: unreadable relocation %zu",
-				       o->path, r->name, j);
+					o->path, r->name, j);
 				return -1;
 			}
 		to->nrelas = n;

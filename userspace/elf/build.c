@@ -89,9 +89,8 @@ int hd_build_open(struct hd_build *t, const char *path, struct hd_error *err)
 	t->path = path;
 	t->symfd = -1;
 	t->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (t->fd < 0) {
+	if (t->fd < 0)
 		return hd_fail(err, -errno, "%s: %s", path, strerror(errno));
-	}
 	elf_version(EV_CURRENT);
 	t->elf = elf_begin(t->fd, ELF_C_READ, NULL);
 	if (!t->elf || !gelf_getehdr(t->elf, &eh) ||
@@ -158,7 +157,7 @@ static bool name_matches(const char *s, const char *name, size_t keylen)
 }
 
 int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
-		     bool local, const char *obj, uint64_t size, GElf_Sym *out)
+		    bool local, const char *obj, uint64_t size, GElf_Sym *out)
 {
 	int found = 0, sized = 0;
 	bool in_unit = false;
@@ -198,7 +197,7 @@ int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
 }
 
 const uint8_t *hd_build_bytes(struct hd_build *t, uint64_t addr,
-			       uint64_t size)
+			      uint64_t size)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;

@@ -43,10 +43,10 @@ void hd_build_close(struct hd_build *t);
  * where).
  */
 int hd_build_lookup(struct hd_build *t, const char *name, size_t keylen,
-		     bool local, const char *obj, uint64_t size, GElf_Sym *out);
+		    bool local, const char *obj, uint64_t size, GElf_Sym *out);
 
 /* The file bytes at link-time address @addr, or NULL. */
 const uint8_t *hd_build_bytes(struct hd_build *t, uint64_t addr,
-			       uint64_t size);
+			      uint64_t size);
 
 #endif /* HD_ELF_BUILD_H */

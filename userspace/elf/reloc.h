@@ -21,7 +21,8 @@ struct hd_reloc {
 	uint32_t type;		/* R_X86_64_* */
 	int64_t addend;
 	uint64_t value;		/* S: the symbol's runtime address; for a
-				 * thread-local, its offset in its block */
+				 * thread-local, its offset in its block
+				 */
 	const char *name;	/* for messages */
 	/* Thread-locals (hd_reloc_is_tls()): where the block is. */
 	uint64_t tls_module;	/* its TLS module id, 0: not known */

@@ -50,7 +50,8 @@ struct hdp_func {
 #define HDP_SYM_TARGET		1	/* in the target, at addr (link-time) */
 #define HDP_SYM_SHLIB		2	/* in a loaded shared library, by name */
 #define HDP_SYM_TLS		3	/* a thread-local of the target, at addr
-					 * (st_value: offset in its TLS block) */
+					 * (st_value: offset in its TLS block)
+					 */
 
 struct hdp_sym {
 	uint32_t sym;		/* .symtab index, st_shndx SHN_UNDEF */

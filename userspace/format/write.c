@@ -602,9 +602,8 @@ int hd_emit_write(struct hd_emit *em, const char *path, struct hd_error *err)
 
 	elf_version(EV_CURRENT);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	if (fd < 0)
 		return hd_fail(err, -errno, "%s: %s", path, strerror(errno));
-	}
 	elf = elf_begin(fd, ELF_C_WRITE, NULL);
 	if (!elf || write_elf(em, elf, &w)) {
 		hd_fail(err, -EIO, "%s: cannot write: %s", path, elf_errmsg(-1));
@@ -615,9 +614,8 @@ out:
 	if (elf)
 		elf_end(elf);
 	wbufs_free(&w);
-	if (close(fd) && !ret) {
+	if (close(fd) && !ret)
 		ret = hd_fail(err, -errno, "%s: %s", path, strerror(errno));
-	}
 	if (ret)
 		unlink(path);
 	return ret;

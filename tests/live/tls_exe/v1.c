@@ -5,7 +5,7 @@
  * and returns 1.
  */
 __thread long tl_le = 5;
-__thread long tl_ie __attribute__((tls_model("initial-exec")));
+__thread long __attribute__((tls_model("initial-exec"))) tl_ie;
 
 __attribute__((noinline)) long live_probe(void)
 {

@@ -4,7 +4,7 @@
  * 2 only if the patch finds each where the program keeps it.
  */
 __thread long tl_le = 5;
-__thread long tl_ie __attribute__((tls_model("initial-exec")));
+__thread long __attribute__((tls_model("initial-exec"))) tl_ie;
 
 __attribute__((noinline)) long live_probe(void)
 {

@@ -8,7 +8,7 @@
  */
 __thread long tl_gd = 5;
 static __thread volatile long tl_ld;	/* read in v2: not folded to 0 */
-__thread long tl_ie __attribute__((tls_model("initial-exec")));
+__thread long __attribute__((tls_model("initial-exec"))) tl_ie;
 
 long live_probe(void)
 {

@@ -38,9 +38,11 @@ FIXTURE_VARIANT(live_binary) {
 FIXTURE_VARIANT_ADD(live_binary, gcc_O2_pie) {
 	"binary_gcc_O2_pie", "shlib    snprintf", NULL
 };
+
 FIXTURE_VARIANT_ADD(live_binary, clang_O0_nopie) {
 	"binary_clang_O0_nopie", "shlib    snprintf", NULL
 };
+
 /* New code writes through the program's copy of stdout (R_X86_64_COPY). */
 FIXTURE_VARIANT_ADD(live_binary, copy_relocated_stdout) {
 	"binary_copy_reloc", "target   stdout at", "through the program's stdout"
