@@ -2,7 +2,7 @@
 /*
  * hdctl diff over the case corpus in tests/diff/: each case's old/ and
  * new/ sources are compiled here (gcc and clang, -O0 and -O2, with
- * -ffunction-sections -fdata-sections) and the set of changed and new
+ * -g -ffunction-sections -fdata-sections) and the set of changed and new
  * functions must be exactly the case's "expected" file (one FILE.o:NAME
  * a line; "expected.CC-OPT" overrides it for one build).
  */
@@ -34,7 +34,7 @@ static int build(const char *c, const char *ver, const char *cc,
 
 	snprintf(cmd, sizeof(cmd),
 		 "set -e; mkdir -p %s/%s; for f in %s/%s/%s/*.c; do "
-		 "%s -%s -ffunction-sections -fdata-sections -c \"$f\" "
+		 "%s -%s -g -ffunction-sections -fdata-sections -c \"$f\" "
 		 "-o %s/%s/$(basename \"$f\" .c).o; done",
 		 dir, ver, CORPUS, c, ver, cc, opt, dir, ver);
 	return system(cmd);
@@ -172,6 +172,27 @@ DIFF_CASE(switch_table)
 DIFF_CASE(copy_reloc)
 DIFF_CASE(static_local_same_name)
 DIFF_CASE(alias_changed)
+DIFF_CASE(line_only)
+
+/* Left out and said so; kept when asked (tests/diff/line_only). */
+TEST(line_only_changes_are_listed_and_kept_on_request)
+{
+	char tmpl[] = "/tmp/hd-diff-XXXXXX", cmd[1024];
+
+	ASSERT_NE(NULL, mkdtemp(tmpl));
+	ASSERT_EQ(0, build("line_only", "old", "gcc", "O2", tmpl));
+	ASSERT_EQ(0, build("line_only", "new", "gcc", "O2", tmpl));
+	snprintf(cmd, sizeof(cmd),
+		 "userspace/hdctl diff %s/old/a.o %s/new/a.o 2>&1 | grep -qx 'line-only below'",
+		 tmpl, tmpl);
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd),
+		 "userspace/hdctl diff --keep-line-changes %s/old/a.o %s/new/a.o | grep -qx 'changed below'",
+		 tmpl, tmpl);
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+	EXPECT_EQ(0, system(cmd));
+}
 
 /* Two files named u.c in one program (tests/diff/dup_basenames/check). */
 TEST(duplicate_file_names_pair_by_path)

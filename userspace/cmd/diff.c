@@ -24,10 +24,10 @@
 void usage_diff(void)
 {
 	fprintf(hd_usage_out(),
-		"Usage: hdctl [-j] diff [--explain] [--target BINARY -o FILE.hdp]\n"
-	       "                  OLD.o... NEW.o...\n"
-	       "       hdctl [-j] diff [--explain] [--target BINARY] [-o FILE.hdp]\n"
-	       "                  OLD-BIN NEW-BIN\n"
+		"Usage: hdctl [-j] diff [--explain] [--keep-line-changes]\n"
+	       "                  [--target BINARY -o FILE.hdp] OLD.o... NEW.o...\n"
+	       "       hdctl [-j] diff [--explain] [--keep-line-changes]\n"
+	       "                  [--target BINARY] [-o FILE.hdp] OLD-BIN NEW-BIN\n"
 	       "Compare two builds of the same objects (built with\n"
 	       "-ffunction-sections -fdata-sections), matched by their path\n"
 	       "below each build's top directory (else by a unique file name): the\n"
@@ -37,7 +37,10 @@ void usage_diff(void)
 	       "unless --target names another copy of it (e.g. a stripped one).\n"
 	       "Prints each changed or new function; --explain says why, on\n"
 	       "stderr.  Warns about a changed function that only runs at\n"
-	       "start-up or exit (main, constructors, destructors).  With -o,\n"
+	       "start-up or exit (main, constructors, destructors).  A function\n"
+	       "whose code differs only in line numbers (__LINE__ in assert\n"
+	       "macros, moved by an edit above it) is listed as line-only and\n"
+	       "left out, unless --keep-line-changes.  With -o,\n"
 	       "writes the patch for BINARY, the running build of the old source\n"
 	       "(see hdctl info).  Every change that cannot be patched live is\n"
 	       "named, then the command fails.  Exits 0 with changes, 3 when\n"
@@ -70,6 +73,17 @@ static bool is_linked(const char *path)
 	return t == ET_EXEC || t == ET_DYN;
 }
 
+/* Whether the patch has @name after all (a changed constant's user). */
+static bool in_patch(const struct hd_diff *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->funcs[i].name, name))
+			return true;
+	return false;
+}
+
 static void print_json(const struct hd_diff *d, bool linked)
 {
 	struct json_object *arr = json_object_new_array();
@@ -92,6 +106,17 @@ static void print_json(const struct hd_diff *d, bool linked)
 					       json_object_new_string(c->unit));
 		json_object_array_add(arr, f);
 	}
+	for (i = 0; i < d->nline_only; i++) {
+		struct json_object *f = json_object_new_object();
+
+		if (in_patch(d, d->line_only[i]))
+			continue;
+		json_object_object_add(f, "name",
+				       json_object_new_string(d->line_only[i]));
+		json_object_object_add(f, "status",
+				       json_object_new_string("line-only"));
+		json_object_array_add(arr, f);
+	}
 	hd_json_print(arr);
 }
 
@@ -107,6 +132,9 @@ static void print_plain(const struct hd_diff *d, bool linked)
 		       c->name, unit ? " (" : "", unit ? c->unit : "",
 		       unit ? ")" : "");
 	}
+	for (i = 0; i < d->nline_only; i++)
+		if (!in_patch(d, d->line_only[i]))
+			printf("line-only %s\n", d->line_only[i]);
 }
 
 static void print_warnings(const struct hd_diff *d)
@@ -189,6 +217,9 @@ static int report(const struct hd_diff *d, bool explain, bool linked)
 	else
 		print_plain(d, linked);
 	print_warnings(d);
+	if (d->nline_only && !hd_opts.json)
+		fprintf(stderr, "hdctl: %zu function%s left out: only line numbers changed (__LINE__); --keep-line-changes keeps them\n",
+			d->nline_only, d->nline_only == 1 ? "" : "s");
 	if (!d->n) {
 		hd_err("no function changed: nothing to patch");
 		return HD_EXIT_NOCHANGE;
@@ -202,6 +233,7 @@ int cmd_diff(int argc, char **argv)
 		{ "explain", no_argument, NULL, 'e' },
 		{ "target", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "keep-line-changes", no_argument, NULL, 'k' },
 		{ 0 }
 	};
 	const char *target = NULL, *output = NULL;
@@ -222,6 +254,9 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case 'o':
 			output = optarg;
+			break;
+		case 'k':
+			d.keep_line_changes = true;
 			break;
 		}
 	}

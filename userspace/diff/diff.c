@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "diff/diff.h"
+#include "diff/lines.h"
 #include "diff/model.h"
 #include "format/write.h"
 #include "format/hdp.h"
@@ -254,8 +255,8 @@ static int by_offset(const void *a, const void *b)
 }
 
 /*
- * Stage 3 for one pair.  Returns 1 if changed (with *why set), 0 if the
- * same, -1 on error.
+ * Stage 3 for one pair.  Returns 1 if changed (with *why set), 2 if only
+ * its line numbers changed (diff/lines.c), 0 if the same, -1 on error.
  */
 static int compare_func(struct obj *old, struct obj_func *of,
 			struct obj *new, struct obj_func *nf, char **why)
@@ -322,11 +323,17 @@ static int compare_func(struct obj *old, struct obj_func *of,
 		       hd_reloc_width(GELF_R_TYPE(nr[i].r_info)));
 	}
 	for (off = 0; off < nf->sym.st_size; off++)
-		if (!mask[off] && of->code[off] != nf->code[off]) {
-			ret = asprintf(why, "code differs at +%#zx", off) < 0 ?
-			      -1 : 1;
+		if (!mask[off] && of->code[off] != nf->code[off])
+			break;
+	if (off < nf->sym.st_size) {
+		ret = hd_line_only(old, of, new, nf, mask);
+		if (ret < 0)
 			goto out;
-		}
+		ret = asprintf(why, ret ? "only line numbers differ (__LINE__)" :
+			       "code differs at +%#zx", off) < 0 ? -1 :
+		      ret ? 2 : 1;
+		goto out;
+	}
 	ret = 0;
 out:
 	free(mask);
@@ -376,6 +383,22 @@ static int add_line(struct hd_diff *d, char ***v, size_t *n,
 	}
 	nv[(*n)++] = line;
 	*v = nv;
+	return 0;
+}
+
+/* A function left out because only its line numbers changed. */
+static int add_line_only(struct hd_diff *d, const char *name)
+{
+	char **nv, *copy = strdup(name);
+
+	nv = copy ? realloc(d->line_only, (d->nline_only + 1) * sizeof(*nv)) :
+		    NULL;
+	if (!nv) {
+		free(copy);
+		return hd_fail(&d->err, -ENOMEM, "out of memory");
+	}
+	nv[d->nline_only++] = copy;
+	d->line_only = nv;
 	return 0;
 }
 
@@ -1277,10 +1300,16 @@ static int compare_funcs(struct obj *old, struct obj *new,
 		if (r < 0)
 			return -1;
 		if (note(out, "%s: %s %s%s%s", new->path,
-			 r ? "changed" : "same", nf->name, r ? ": " : "",
-			 r ? why : "")) {
+			 r == 2 ? "line-only" : r ? "changed" : "same",
+			 nf->name, r ? ": " : "", r ? why : "")) {
 			free(why);
 			return -1;
+		}
+		if (r == 2 && !out->keep_line_changes) {
+			free(why);
+			if (add_line_only(out, nf->name))
+				return -1;
+			continue;
 		}
 		if (!r) {
 			free(why);
@@ -1373,5 +1402,6 @@ void hd_diff_free(struct hd_diff *d)
 	free(d->funcs);
 	free_lines(d->notes, d->nnotes);
 	free_lines(d->refusals, d->nrefusals);
+	free_lines(d->line_only, d->nline_only);
 	memset(d, 0, sizeof(*d));
 }

@@ -7,6 +7,7 @@
 #ifndef HD_DIFF_H
 #define HD_DIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/error.h"
@@ -37,6 +38,13 @@ struct hd_diff {
 	size_t nnotes;
 	char **refusals;		/* changes that cannot be patched live */
 	size_t nrefusals;
+	/*
+	 * In: keep functions that differ only in line numbers (__LINE__).
+	 * Out, when not kept: their names, left out of the patch.
+	 */
+	bool keep_line_changes;
+	char **line_only;
+	size_t nline_only;
 	struct hd_error err;		/* what stopped the diff, if it failed */
 };
 

@@ -17,6 +17,8 @@
 
 #include "base/error.h"
 
+struct hd_lines;
+
 struct dsec {
 	const char *name;
 	GElf_Shdr sh;		/* type, flags, alignment and size */
@@ -57,6 +59,7 @@ struct obj {
 	void **owned;		/* freed with the model */
 	size_t nowned;
 	struct hd_error *err;	/* what failed, when loading or using it */
+	struct hd_lines *lines;	/* its debug information, once asked for */
 };
 
 /* Fill @o from a relocatable object (diffobj.c). */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diff/lines.h"
 #include "diff/model.h"
 #include "elf/reloc.h"
 
@@ -45,6 +46,7 @@ void obj_close(struct obj *o)
 		free(o->owned[i]);
 	free(o->owned);
 	free(o->funcs);
+	hd_lines_free(o);
 	if (o->elf)
 		elf_end(o->elf);
 	if (o->fd >= 0)
