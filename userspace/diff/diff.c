@@ -254,6 +254,28 @@ static int by_offset(const void *a, const void *b)
 	return x->r_offset < y->r_offset ? -1 : x->r_offset > y->r_offset;
 }
 
+/* The bytes outside the relocated fields (@mask): as compare_func(). */
+static int compare_bytes(struct obj *old, const struct obj_func *of,
+			 struct obj *new, const struct obj_func *nf,
+			 const uint8_t *mask, char **why)
+{
+	size_t off;
+	int r;
+
+	for (off = 0; off < nf->sym.st_size; off++)
+		if (!mask[off] && of->code[off] != nf->code[off])
+			break;
+	if (off == nf->sym.st_size)
+		return 0;
+	r = hd_line_only(old, of, new, nf, mask);
+	if (r < 0)
+		return -1;
+	if (r)
+		return asprintf(why, "only line numbers differ (__LINE__)") < 0 ?
+		       -1 : 2;
+	return asprintf(why, "code differs at +%#zx", off) < 0 ? -1 : 1;
+}
+
 /*
  * Stage 3 for one pair.  Returns 1 if changed (with *why set), 2 if only
  * its line numbers changed (diff/lines.c), 0 if the same, -1 on error.
@@ -262,7 +284,7 @@ static int compare_func(struct obj *old, struct obj_func *of,
 			struct obj *new, struct obj_func *nf, char **why)
 {
 	GElf_Rela *or = NULL, *nr = NULL;
-	size_t on, nn, i, off;
+	size_t on, nn, i;
 	uint8_t *mask = NULL;
 	int ret = -1;
 
@@ -322,19 +344,7 @@ static int compare_func(struct obj *old, struct obj_func *of,
 		memset(mask + nr[i].r_offset, 1,
 		       hd_reloc_width(GELF_R_TYPE(nr[i].r_info)));
 	}
-	for (off = 0; off < nf->sym.st_size; off++)
-		if (!mask[off] && of->code[off] != nf->code[off])
-			break;
-	if (off < nf->sym.st_size) {
-		ret = hd_line_only(old, of, new, nf, mask);
-		if (ret < 0)
-			goto out;
-		ret = asprintf(why, ret ? "only line numbers differ (__LINE__)" :
-			       "code differs at +%#zx", off) < 0 ? -1 :
-		      ret ? 2 : 1;
-		goto out;
-	}
-	ret = 0;
+	ret = compare_bytes(old, of, new, nf, mask, why);
 out:
 	free(mask);
 	free(or);
