@@ -194,6 +194,12 @@ TEST(line_only_changes_are_listed_and_kept_on_request)
 	EXPECT_EQ(0, system(cmd));
 }
 
+/* C++: callers refused, leaves patched (tests/diff/cxx_exceptions/check). */
+TEST(exceptions_cannot_unwind_through_new_code)
+{
+	ASSERT_EQ(0, system(CORPUS "/cxx_exceptions/check"));
+}
+
 /* Two files named u.c in one program (tests/diff/dup_basenames/check). */
 TEST(duplicate_file_names_pair_by_path)
 {

@@ -22,6 +22,7 @@
 #include "diff/diff.h"
 #include "diff/lines.h"
 #include "diff/model.h"
+#include "diff/unwind.h"
 #include "format/write.h"
 #include "format/hdp.h"
 #include "elf/reloc.h"
@@ -1340,6 +1341,39 @@ static int compare_funcs(struct obj *old, struct obj *new,
 	return 0;
 }
 
+/*
+ * Stage 3 for unwinding: in a build with exceptions, new code an
+ * exception may have to unwind through is refused (diff/unwind.c).
+ */
+static int check_unwind(struct obj *new, struct hd_diff *out, size_t from)
+{
+	size_t i, k;
+	int r;
+
+	if (from == out->n || !hd_uses_exceptions(new))
+		return 0;
+	for (k = from; k < out->n; k++) {
+		const struct hd_func_change *c = &out->funcs[k];
+
+		for (i = 0; i < new->nfuncs; i++) {
+			const struct obj_func *f = &new->funcs[i];
+
+			if (strcmp(f->name, c->name) ||
+			    !obj_same_unit(f->unit, c->unit))
+				continue;
+			r = hd_func_calls(f);
+			if (r < 0)
+				return hd_fail(new->err, -ENOMEM,
+					       "cannot start the x86-64 decoder (capstone)");
+			if (r && refuse(out, "%s: %s calls other functions in a build with exceptions: an exception thrown below it, or pthread_cancel, would have to unwind through its new code, for which the unwinder has no tables yet (it would abort); only functions that call nothing can be patched here",
+					new->path, c->name))
+				return -1;
+			break;
+		}
+	}
+	return 0;
+}
+
 static int diff_builds(const char *old_path, const char *new_path,
 		       bool linked, struct hd_diff *out, struct hd_emit *em,
 		       struct hd_build *tgt)
@@ -1356,7 +1390,8 @@ static int diff_builds(const char *old_path, const char *new_path,
 	correlate(&old, &new);
 	if (compare_funcs(&old, &new, out) ||
 	    compare_data(&old, &new, out, from) ||
-	    mark_once(&old, &new, out, from))
+	    mark_once(&old, &new, out, from) ||
+	    check_unwind(&new, out, from))
 		goto close_new;
 	if (em && include_and_emit(&old, &new, out, from, em, tgt))
 		goto close_new;
