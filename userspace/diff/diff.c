@@ -1163,8 +1163,12 @@ static int relocate_section(struct incl *in, size_t shndx)
 			return -1;
 		}
 		if (!hd_reloc_width(type)) {
-			refuse(in->changed, "%s: relocation type %u in a patched section is not supported",
-			       in->o->path, type);
+			size_t t = GELF_R_SYM(r.r_info);
+
+			refuse(in->changed, "%s: %s+%#llx: relocation type %u against %s is not supported",
+			       in->o->path, sec->name,
+			       (unsigned long long)r.r_offset, type,
+			       t && t < in->o->nsyms ? in->o->syms[t].name : "?");
 			return -1;
 		}
 		addend = r.r_addend;
