@@ -145,7 +145,7 @@ static int sym_value(const struct hdp_file *f, const struct hd_proc *proc,
 		ret = hd_proc_dynamic_symbol(proc, NULL, name, NULL, val, NULL);
 		if (ret == -EOPNOTSUPP)
 			return hd_fail(err, 0,
-				   "%s is thread-local, or an ifunc that process %d has not resolved; a patch can only call it if the program does",
+				   "%s is an ifunc (its library picks an implementation at run time) that process %d never called, so no GOT slot holds the one it would use, and hdctl does not run resolvers: a patch can call it once the program does (or a library's thread-local, which a patch cannot use)",
 				   name, (int)proc->pid);
 		if (ret)
 			return hd_fail(err, 0, "%s is not defined by any object loaded in process %d",
