@@ -173,6 +173,7 @@ DIFF_CASE(copy_reloc)
 DIFF_CASE(static_local_same_name)
 DIFF_CASE(alias_changed)
 DIFF_CASE(line_only)
+DIFF_CASE(end_of_object)
 
 /* Left out and said so; kept when asked (tests/diff/line_only). */
 TEST(line_only_changes_are_listed_and_kept_on_request)

@@ -978,6 +978,41 @@ static long target_sym(struct incl *in, const struct dsym *s)
 	return target_undef(in, s->name, &s->sym, &ts);
 }
 
+/*
+ * The end of a static object, or what follows it (HD_END_OF in
+ * diff/model.h): where the target has the same bytes after that object,
+ * both readings are one address, the object's end in the target.
+ */
+static long end_of_sym(struct incl *in, const struct dsym *s)
+{
+	const char *name = s->name + strlen(HD_END_OF);
+	const char *tail = strstr(name, ", or what follows it (");
+	unsigned long long hash;
+	const uint8_t *bytes;
+	char obj[256];
+	GElf_Sym ts;
+	size_t len;
+	int r;
+
+	if (!tail || (size_t)(tail - name) >= sizeof(obj) ||
+	    sscanf(tail, ", or what follows it (%zu bytes, %llx)", &len,
+		   &hash) != 2)
+		return -1;
+	snprintf(obj, sizeof(obj), "%.*s", (int)(tail - name), name);
+	r = hd_build_lookup(in->tgt, obj, sym_key_len(&s->sym, obj), true,
+			    s->unit ? s->unit : in->objname, 0, &ts);
+	if (r == 1) {
+		bytes = len ? hd_build_bytes(in->tgt, ts.st_value + ts.st_size,
+					     len) : NULL;
+		if (!len || (bytes && hdp_hash(bytes, len) == hash))
+			return hd_emit_undef(in->em, s->name, HDP_SYM_TARGET,
+					     ts.st_value + ts.st_size);
+	}
+	refuse(in->changed, "%s: the patch would refer to %s, which the target does not lay out the same way",
+	       in->o->path, s->name);
+	return -1;
+}
+
 /* The only symbol of @type at offset 0 of section @shndx: its index. */
 static size_t sole_symbol(struct obj *o, size_t shndx, int type)
 {
@@ -1112,6 +1147,9 @@ static long map_sym(struct incl *in, size_t idx, int64_t *addend)
 			id = target_undef(in, ds->name, s, &ts);
 		else
 			id = hd_emit_undef(in->em, ds->name, HDP_SYM_SHLIB, 0);
+	} else if (s->st_shndx == SHN_ABS && in->o->linked &&
+		   !strncmp(ds->name, HD_END_OF, strlen(HD_END_OF))) {
+		id = end_of_sym(in, ds);
 	} else if (s->st_shndx >= SHN_LORESERVE) {
 		if (in->o->linked)
 			refuse(in->changed, "%s: the patch would refer to %s, which hdctl cannot place in the target",

@@ -62,6 +62,16 @@ struct obj {
 	struct hd_lines *lines;	/* its debug information, once asked for */
 };
 
+/*
+ * A reference a linked build makes through a section to the end of a
+ * static object, which is also where what follows it starts: the model
+ * names it HD_END_OF "NAME, or what follows it (N bytes, HASH)", an
+ * SHN_ABS symbol of NAME's unit.  The patch may use it where the target
+ * has the same N bytes after NAME: then both readings are one address.
+ */
+#define HD_END_OF	"the end of "
+#define HD_END_OF_FMT	HD_END_OF "%s, or what follows it (%zu bytes, %016llx)"
+
 /* Fill @o from a relocatable object (diffobj.c). */
 int obj_load_rel(struct obj *o, const char *path, struct hd_error *err);
 /* Fill @o from a binary linked with --emit-relocs (diffbin.c). */

@@ -1149,7 +1149,7 @@ static int model_sections(struct bin *b)
 }
 
 /* A model symbol for what has no piece: refused if a patch needs it. */
-static long outside_sym(struct bin *b, const char *name)
+static long outside_sym_of(struct bin *b, const char *name, const char *unit)
 {
 	GElf_Sym s = { .st_info = GELF_ST_INFO(STB_GLOBAL, STT_NOTYPE),
 		       .st_shndx = SHN_ABS };
@@ -1158,12 +1158,18 @@ static long outside_sym(struct bin *b, const char *name)
 
 	for (i = 1; i < b->nmsyms; i++)
 		if (b->msyms[i].sym.st_shndx == SHN_ABS &&
-		    !strcmp(b->msyms[i].name, name))
+		    !strcmp(b->msyms[i].name, name) &&
+		    obj_same_unit(b->msyms[i].unit, unit))
 			return i;
 	copy = obj_strdup(b->o, name);
 	if (!copy)
 		return oom();
-	return add_msym(b, copy, NULL, &s);
+	return add_msym(b, copy, unit, &s);
+}
+
+static long outside_sym(struct bin *b, const char *name)
+{
+	return outside_sym_of(b, name, NULL);
 }
 
 static long undef_sym(struct bin *b, size_t sym)
@@ -1228,15 +1234,19 @@ static int add_rela(struct piece *p, uint64_t addr, uint32_t type,
 }
 
 /*
- * A hash of the unnamed piece at @dest, so that an ambiguous reference
+ * The unnamed piece at @dest, which an ambiguous reference may mean: its
+ * size and hash (0, 0 when there is none), so that such a reference
  * compares unequal when what follows the object changed.
  */
-static uint64_t following_hash(const struct bin *b, size_t sec, uint64_t dest)
+static uint64_t following(const struct bin *b, size_t sec, uint64_t dest,
+			  size_t *len)
 {
 	const struct piece *p = dest_piece(b, sec, dest);
 
+	*len = 0;
 	if (!p || p->kind != P_ANON || !b->bdata[sec])
 		return 0;
+	*len = p->size;
 	return hdp_hash(b->bdata[sec] + (dest - b->bsh[sec].sh_addr), p->size);
 }
 
@@ -1246,10 +1256,11 @@ static int convert(struct bin *b, struct piece *loc, const GElf_Rela *r)
 	size_t sym = GELF_R_SYM(r->r_info), sec = b->bsyms[sym].st_shndx;
 	uint32_t type = GELF_R_TYPE(r->r_info);
 	int64_t addend = r->r_addend;
+	uint64_t dest, hash;
 	struct piece *to;
 	struct rref *ref;
 	char amb[300];
-	uint64_t dest;
+	size_t len;
 	long m;
 
 	if (loc->kind == P_FUNC) {
@@ -1267,10 +1278,10 @@ static int convert(struct bin *b, struct piece *loc, const GElf_Rela *r)
 				sec < b->nbsecs ? b->bname[sec] : "?");
 	} else if (!reloc_dest(b, loc, r, &dest) && ambiguous_end(b, sym, dest)) {
 		to = data_ending_at(b, sec, dest);
-		snprintf(amb, sizeof(amb), "the end of %s, or what follows it (%016llx)",
-			 b->bsymname[to->bsym],
-			 (unsigned long long)following_hash(b, sec, dest));
-		m = outside_sym(b, amb);
+		hash = following(b, sec, dest, &len);
+		snprintf(amb, sizeof(amb), HD_END_OF_FMT, b->bsymname[to->bsym],
+			 len, (unsigned long long)hash);
+		m = outside_sym_of(b, amb, b->bunit[to->bsym]);
 		addend = (int64_t)(b->bsyms[sym].st_value + r->r_addend -
 				   to->addr - to->size);
 	} else {
