@@ -332,6 +332,25 @@ TEST(refused_revert_while_a_thread_runs_the_new_code)
 	EXPECT_EQ(0, stop(&t));
 }
 
+/*
+ * A thread cancelled while it sleeps in new code: its cleanup handler
+ * runs once and the process goes on (tests/live/cancel_in_new_code).
+ */
+TEST(cancel_a_thread_inside_new_code)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("cancel_in_new_code", 1, 2, "prog", "/tmp/cn.hdp"));
+	ASSERT_EQ(0, start_case(&t, "cancel_in_new_code"));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/cn.hdp --pid %d",
+			repo(), t.pid));
+	EXPECT_EQ(0, wait_value(&t, 3, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
 TEST(refused_ifunc_the_process_never_resolved)
 {
 	expect_apply_refused(_metadata, "refuse_ifunc", "",
