@@ -53,6 +53,9 @@ FIXTURE_VARIANT_ADD(live, new_globals) { "new_global", "prog", 2 };
 /* The program's thread-locals, local- and initial-exec (gcc, clang). */
 FIXTURE_VARIANT_ADD(live, tls_exe_gcc_O2_pie) { "tls_exe", "prog", 2 };
 FIXTURE_VARIANT_ADD(live, tls_exe_clang_O0_nopie) { "tls_exe_clang_O0_nopie", "prog", 2 };
+/* C++ with a thread throwing and catching throughout: a leaf patched. */
+FIXTURE_VARIANT_ADD(live, cxx_leaf) { "cxx_leaf", "prog", 2 };
+
 /* A library's: general and local dynamic, initial-exec (gcc, clang). */
 FIXTURE_VARIANT_ADD(live, tls_shlib_gcc) { "tls_shlib", "libprobe.so", 2 };
 FIXTURE_VARIANT_ADD(live, tls_shlib_clang) { "tls_shlib_clang_O2", "libprobe.so", 2 };
