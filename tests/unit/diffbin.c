@@ -273,6 +273,12 @@ TEST(copy_relocated_data_resolves_as_the_process_does)
 	}
 }
 
+/* Linker-rewritten TLS accesses: refused (tests/diff/tls_relaxed/check). */
+TEST(tls_accesses_the_linker_rewrote_are_refused)
+{
+	ASSERT_EQ(0, system(CORPUS "/tls_relaxed/check"));
+}
+
 /* main, a constructor and a destructor changed: warned, recorded. */
 TEST(init_once_warned)
 {

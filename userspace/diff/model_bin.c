@@ -48,6 +48,7 @@ struct piece {
 	size_t msec;		/* its model section */
 	size_t msym;		/* the model symbol references resolve to */
 	uint8_t *bytes;		/* the model section's contents */
+	bool tls_relaxed;	/* the linker rewrote a dynamic TLS access */
 	GElf_Rela *relas;
 	size_t nrelas, caprelas;
 };
@@ -1250,6 +1251,99 @@ static uint64_t following(const struct bin *b, size_t sec, uint64_t dest,
 	return hdp_hash(b->bdata[sec] + (dest - b->bsh[sec].sh_addr), p->size);
 }
 
+/*
+ * The static linker rewrites thread-local accesses it can resolve better
+ * (initial-exec to local-exec, general and local dynamic to either) but
+ * --emit-relocs keeps the relocations of the original sequence, which no
+ * longer describe the code.
+ */
+enum tls_form {
+	TLS_AS_WRITTEN,		/* the instruction the relocation is for */
+	TLS_IE_TO_LE,		/* GOTTPOFF now an immediate: TPOFF32 */
+	TLS_REWRITTEN,		/* another sequence than the relocation's */
+};
+
+static enum tls_form tls_form(const struct bin *b, const struct piece *loc,
+			      const GElf_Rela *r)
+{
+	static const uint8_t gd[] = { 0x66, 0x48, 0x8d, 0x3d };
+	uint64_t off = r->r_offset - loc->addr;
+	const uint8_t *p;
+	uint8_t op, m;
+
+	if (GELF_R_TYPE(r->r_info) != R_X86_64_GOTTPOFF &&
+	    GELF_R_TYPE(r->r_info) != R_X86_64_TLSGD &&
+	    GELF_R_TYPE(r->r_info) != R_X86_64_TLSLD)
+		return TLS_AS_WRITTEN;
+	/* The opcode and ModRM bytes (and for TLSGD its prefixes) before it. */
+	if (loc->kind != P_FUNC || !b->bdata[loc->bsec] ||
+	    off < (GELF_R_TYPE(r->r_info) == R_X86_64_TLSGD ? 4U : 3U))
+		return TLS_REWRITTEN;
+	p = b->bdata[loc->bsec] + (r->r_offset - b->bsh[loc->bsec].sh_addr);
+	op = p[-2];
+	m = p[-1];
+	switch (GELF_R_TYPE(r->r_info)) {
+	case R_X86_64_GOTTPOFF:
+		/* mov or add foo@gottpoff(%rip), %reg */
+		if ((op == 0x8b || op == 0x03) && (m & 0xc7) == 0x05)
+			return TLS_AS_WRITTEN;
+		/* mov $foo@tpoff, add $foo@tpoff or lea foo@tpoff(%reg) */
+		if (((op == 0xc7 || op == 0x81) && (m & 0xc0) == 0xc0) ||
+		    (op == 0x8d && (m & 0xc0) == 0x80))
+			return TLS_IE_TO_LE;
+		return TLS_REWRITTEN;
+	case R_X86_64_TLSGD:
+		return memcmp(p - 4, gd, 4) ? TLS_REWRITTEN : TLS_AS_WRITTEN;
+	case R_X86_64_TLSLD:
+		return memcmp(p - 3, gd + 1, 3) ? TLS_REWRITTEN : TLS_AS_WRITTEN;
+	}
+	return TLS_AS_WRITTEN;
+}
+
+/* Mark the functions whose dynamic TLS sequences the linker rewrote. */
+static int note_tls(struct bin *b, struct piece *loc, const GElf_Rela *r)
+{
+	uint32_t type = GELF_R_TYPE(r->r_info);
+
+	if ((type == R_X86_64_TLSGD || type == R_X86_64_TLSLD) &&
+	    tls_form(b, loc, r) == TLS_REWRITTEN)
+		loc->tls_relaxed = true;
+	return 0;
+}
+
+/*
+ * Whether relocation @r of @loc belongs to a sequence the linker
+ * rewrote, and so describes code no longer there: the relocations of a
+ * rewritten dynamic access (its own, the __tls_get_addr call's, the
+ * DTPOFF ones after it, all of the function's when one was rewritten).
+ * An initial-exec access made local-exec becomes TPOFF32 instead.
+ */
+static bool tls_rewritten(struct bin *b, const struct piece *loc,
+			  const GElf_Rela *r, uint32_t *type, int64_t *addend)
+{
+	size_t sym = GELF_R_SYM(r->r_info);
+
+	if (loc->kind != P_FUNC)
+		return false;
+	if (loc->tls_relaxed &&
+	    (*type == R_X86_64_TLSGD || *type == R_X86_64_TLSLD ||
+	     *type == R_X86_64_DTPOFF32 || *type == R_X86_64_DTPOFF64 ||
+	     !strcmp(b->bsymname[sym], "__tls_get_addr")))
+		return true;
+	if (!hd_reloc_is_tls(*type))
+		return false;
+	switch (tls_form(b, loc, r)) {
+	case TLS_IE_TO_LE:
+		*type = R_X86_64_TPOFF32;
+		*addend = 0;
+		return false;
+	case TLS_REWRITTEN:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Move one emitted relocation onto @loc, its symbol into the model. */
 static int convert(struct bin *b, struct piece *loc, const GElf_Rela *r)
 {
@@ -1268,7 +1362,12 @@ static int convert(struct bin *b, struct piece *loc, const GElf_Rela *r)
 		if (ref)
 			ref->covered = true;
 	}
-	if (sec == SHN_UNDEF || b->copied[sym]) {
+	if (tls_rewritten(b, loc, r, &type, &addend)) {
+		snprintf(amb, sizeof(amb),
+			 "a thread-local access in %s that the static linker rewrote (relaxed: --emit-relocs does not describe it; diff the objects)",
+			 b->bsymname[loc->bsym]);
+		m = outside_sym(b, amb);
+	} else if (sec == SHN_UNDEF || b->copied[sym]) {
 		m = undef_sym(b, sym);
 	} else if (b->symmap[sym]) {
 		m = b->symmap[sym];
@@ -1416,7 +1515,8 @@ static int split(struct bin *b, Elf *elf)
 		if (each_reloc(b, note_cut, true) || anon_pieces(b))
 			return -1;
 	} while (b->ncuts != n);
-	if (model_sections(b) || each_reloc(b, convert, true) ||
+	if (model_sections(b) || each_reloc(b, note_tls, true) ||
+	    each_reloc(b, convert, true) ||
 	    synthesize(b) || finish(b))
 		return -1;
 	return 0;

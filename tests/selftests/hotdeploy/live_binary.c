@@ -43,6 +43,11 @@ FIXTURE_VARIANT_ADD(live_binary, clang_O0_nopie) {
 	"binary_clang_O0_nopie", "shlib    snprintf", NULL
 };
 
+/* Thread-locals; the linker made the initial-exec access local-exec. */
+FIXTURE_VARIANT_ADD(live_binary, tls) {
+	"tls_exe_binary", "tls      tl_ie", NULL
+};
+
 /* New code writes through the program's copy of stdout (R_X86_64_COPY). */
 FIXTURE_VARIANT_ADD(live_binary, copy_relocated_stdout) {
 	"binary_copy_reloc", "target   stdout at", "through the program's stdout"
