@@ -979,6 +979,23 @@ static long target_sym(struct incl *in, const struct dsym *s)
 }
 
 /*
+ * The old build refers to the same place by the same name: the same
+ * object, followed by the same bytes but for relocated fields (a jump
+ * table into code that moved), which the target's file cannot tell.
+ */
+static bool old_has_abs(const struct obj *old, const struct dsym *s)
+{
+	size_t i;
+
+	for (i = 1; i < old->nsyms; i++)
+		if (old->syms[i].sym.st_shndx == SHN_ABS &&
+		    !strcmp(old->syms[i].name, s->name) &&
+		    obj_same_unit(old->syms[i].unit, s->unit))
+			return true;
+	return false;
+}
+
+/*
  * The end of a static object, or what follows it (HD_END_OF in
  * diff/model.h): where the target has the same bytes after that object,
  * both readings are one address, the object's end in the target.
@@ -1004,7 +1021,8 @@ static long end_of_sym(struct incl *in, const struct dsym *s)
 	if (r == 1) {
 		bytes = len ? hd_build_bytes(in->tgt, ts.st_value + ts.st_size,
 					     len) : NULL;
-		if (!len || (bytes && hdp_hash(bytes, len) == hash))
+		if (!len || (bytes && hdp_hash(bytes, len) == hash) ||
+		    old_has_abs(in->old, s))
 			return hd_emit_undef(in->em, s->name, HDP_SYM_TARGET,
 					     ts.st_value + ts.st_size);
 	}

@@ -172,13 +172,34 @@ out:
 	return ret;
 }
 
+/*
+ * @f's declaration line, or an alias's: C++'s D1 destructor is D2's code,
+ * and the debug information names only one of them.
+ */
+static bool func_decl_line(struct obj *o, const struct obj_func *f, int *line)
+{
+	size_t i;
+
+	if (decl_line(o, f->name, line))
+		return true;
+	for (i = 0; i < o->nfuncs; i++) {
+		const struct obj_func *a = &o->funcs[i];
+
+		if (a != f && a->sym.st_shndx == f->sym.st_shndx &&
+		    a->sym.st_value == f->sym.st_value &&
+		    decl_line(o, a->name, line))
+			return true;
+	}
+	return false;
+}
+
 int hd_line_only(struct obj *old, const struct obj_func *of, struct obj *new,
 		 const struct obj_func *nf, const uint8_t *mask)
 {
 	int lo, ln;
 
 	if (of->sym.st_size != nf->sym.st_size ||
-	    !decl_line(old, of->name, &lo) || !decl_line(new, nf->name, &ln) ||
+	    !func_decl_line(old, of, &lo) || !func_decl_line(new, nf, &ln) ||
 	    lo == ln)
 		return 0;
 	return same_but_lines(of, nf, mask, (int64_t)ln - lo, lo, ln);

@@ -1235,6 +1235,47 @@ static int add_rela(struct piece *p, uint64_t addr, uint32_t type,
 }
 
 /*
+ * A hash of [@addr, @addr + @size) of section @sec without the fields
+ * relocations fill: a jump table's entries change whenever the code
+ * before them moves, its layout does not.  0 on OOM (which compares
+ * unequal to any real hash but by chance).
+ */
+static uint64_t masked_hash(const struct bin *b, size_t sec, uint64_t addr,
+			    uint64_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	uint64_t h;
+	size_t i, j;
+
+	if (!copy)
+		return 0;
+	memcpy(copy, b->bdata[sec] + (addr - b->bsh[sec].sh_addr), size);
+	for (i = 1; i < b->nbsecs && has_field(b, sec, addr, addr + size); i++) {
+		const GElf_Shdr *sh = &b->bsh[i];
+		Elf_Data *d;
+
+		if (sh->sh_type != SHT_RELA || (sh->sh_flags & SHF_ALLOC) ||
+		    sh->sh_info != sec || !sh->sh_entsize)
+			continue;
+		d = elf_getdata(elf_getscn(b->elf, i), NULL);
+		for (j = 0; d && j < sh->sh_size / sh->sh_entsize; j++) {
+			uint64_t w, k;
+			GElf_Rela r;
+
+			if (!gelf_getrela(d, j, &r) || r.r_offset < addr ||
+			    r.r_offset >= addr + size)
+				continue;
+			w = hd_reloc_width(GELF_R_TYPE(r.r_info));
+			for (k = 0; k < w && r.r_offset + k < addr + size; k++)
+				copy[r.r_offset - addr + k] = 0;
+		}
+	}
+	h = hdp_hash(copy, size);
+	free(copy);
+	return h;
+}
+
+/*
  * The unnamed piece at @dest, which an ambiguous reference may mean: its
  * size and hash (0, 0 when there is none), so that such a reference
  * compares unequal when what follows the object changed.
@@ -1248,7 +1289,7 @@ static uint64_t following(const struct bin *b, size_t sec, uint64_t dest,
 	if (!p || p->kind != P_ANON || !b->bdata[sec])
 		return 0;
 	*len = p->size;
-	return hdp_hash(b->bdata[sec] + (dest - b->bsh[sec].sh_addr), p->size);
+	return masked_hash(b, sec, dest, p->size);
 }
 
 /*
