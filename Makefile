@@ -52,6 +52,8 @@ UNITS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 REALPROGS := redis nginx httplib
 REALPROG_TESTS := $(REALPROGS:%=$(BUILD)/selftests/realprog_%)
 SELFTESTS := $(filter-out $(REALPROG_TESTS),$(SELFTESTS))
+# What scripts/run-selftests runs when told nothing (HD_* reach the guest).
+export HD_SELFTESTS := $(SELFTESTS)
 
 # Live-patch cases: programs and objects built here, patched in the guest.
 LIVE_CASES := $(patsubst tests/live/%/,%,$(wildcard tests/live/*/))
