@@ -303,8 +303,9 @@ CHECKPATCH_TEST_IGNORE := $(CHECKPATCH_TEST_IGNORE),LONG_LINE_STRING,REPEATED_WO
 # And they build argument vectors of run-time strings, which cannot be static.
 CHECKPATCH_TEST_IGNORE := $(CHECKPATCH_TEST_IGNORE),STATIC_CONST_CHAR_ARRAY
 # tests/diff/CASE/ holds input programs for hdctl diff, as bare as the case
-# needs: not linted, like their old/ and new/ sources one level deeper.
-CHECKPATCH_TEST_SRCS = $(filter-out tests/diff/%,$(wildcard tests/*/*.[ch] tests/*/*/*.[ch]))
+# needs: not linted, like their old/ and new/ sources one level deeper;
+# nor tests/live/cxx_*/, whose sources are C++ (checkpatch reads C).
+CHECKPATCH_TEST_SRCS = $(filter-out tests/diff/% tests/live/cxx_%,$(wildcard tests/*/*.[ch] tests/*/*/*.[ch]))
 
 KMOD_SRCS = $(filter-out %.mod.c kmod/compat.h,$(wildcard kmod/*.[ch]))
 # kmod/compat.h is where the module is keyed on kernel versions, and names

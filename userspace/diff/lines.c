@@ -76,10 +76,10 @@ static void decl_line_in(Dwarf_Die *die, const char *name, int *line, int *n)
 			continue;
 		dn = dwarf_diename(&child);
 		if (!dn || strcmp(dn, name)) {
-			Dwarf_Attribute a;
+			Dwarf_Attribute a, *la;
 
-			dn = dwarf_formstring(dwarf_attr_integrate(&child,
-						DW_AT_linkage_name, &a));
+			la = dwarf_attr_integrate(&child, DW_AT_linkage_name, &a);
+			dn = dwarf_formstring(la);
 			if (!dn || strcmp(dn, name))
 				continue;
 		}
