@@ -89,8 +89,8 @@ static int link_and_run(struct __test_metadata *_metadata, const char *obj,
 {
 	struct hd_reloc rel[256];
 	uint64_t slots[256];
-	uint8_t has_stub[256];
-	struct hd_stubs stubs = { .value = slots, .has_stub = has_stub };
+	uint8_t kind[256];
+	struct hd_stubs stubs = { .value = slots, .kind = kind };
 	uint64_t patched_off = UINT64_MAX, addr;
 	struct layout lay = { 0 };
 	Elf_Scn *scn = NULL, *symscn = NULL;
@@ -169,11 +169,11 @@ static int link_and_run(struct __test_metadata *_metadata, const char *obj,
 						  sym.st_value;
 				rel[nrel].name = name && *name ? name :
 						 "(local)";
-				has_stub[nrel] = 2;	/* mark: image-relative */
+				kind[nrel] = 2;	/* mark: image-relative */
 			} else {
 				rel[nrel].value = resolve(name);
 				ASSERT_NE(0ULL, rel[nrel].value) TH_LOG("%s", name);
-				has_stub[nrel] = 0;
+				kind[nrel] = 0;
 			}
 			nrel++;
 		}
@@ -211,7 +211,7 @@ static int link_and_run(struct __test_metadata *_metadata, const char *obj,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	for (i = 0; i < nrel; i++) {
-		if (has_stub[i] == 2)
+		if (kind[i] == 2)
 			rel[i].value += addr;
 	}
 	stubs.base = (lay.end + 15) & ~15ULL;
@@ -382,7 +382,7 @@ TEST(thread_locals_in_static_tls_and_by_module)
 	uint64_t value[8] = { 0 };
 	uint8_t has[8] = { 0 };
 	struct hd_stubs stubs = {
-		.base = 64, .cap = 8, .value = value, .has_stub = has,
+		.base = 64, .cap = 8, .value = value, .kind = has,
 	};
 	uint8_t image[64 + 8 * HD_STUB_ENTRY_SIZE] = { 0 };
 	const uint64_t addr = 0x400000;
@@ -413,7 +413,7 @@ TEST(thread_locals_refused_where_their_place_is_unknown)
 	uint64_t value[2] = { 0 };
 	uint8_t has[2] = { 0 };
 	struct hd_stubs stubs = {
-		.base = 16, .cap = 2, .value = value, .has_stub = has,
+		.base = 16, .cap = 2, .value = value, .kind = has,
 	};
 	uint8_t image[16 + 2 * HD_STUB_ENTRY_SIZE] = { 0 };
 	struct hd_error err;

@@ -357,9 +357,9 @@ int hd_plan_make(const struct hdp_file *f, const struct hd_proc *proc,
 			   obj->name, (int)pid);
 	p->image = calloc(1, p->size);
 	stubs.value = calloc(cap + 1, sizeof(*stubs.value));
-	stubs.has_stub = calloc(cap + 1, 1);
+	stubs.kind = calloc(cap + 1, 1);
 	stubs.cap = cap;
-	if (!p->image || !stubs.value || !stubs.has_stub) {
+	if (!p->image || !stubs.value || !stubs.kind) {
 		hd_fail(err, 0, "out of memory");
 		goto out;
 	}
@@ -375,7 +375,7 @@ int hd_plan_make(const struct hdp_file *f, const struct hd_proc *proc,
 out:
 	free(rel);
 	free(stubs.value);
-	free(stubs.has_stub);
+	free(stubs.kind);
 	return ret;
 }
 

@@ -141,24 +141,24 @@ static int stub_entry(struct hd_stubs *s, uint8_t *image, uint64_t value,
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->value[i] == value && s->has_stub[i] != HD_ENTRY_TLS_PAIR)
+		if (s->value[i] == value && s->kind[i] != HD_ENTRY_TLS_PAIR)
 			break;
 	if (i == s->n) {
 		if (s->n == s->cap)
 			return -ENOSPC;
 		s->value[i] = value;
-		s->has_stub[i] = HD_ENTRY_SLOT;
+		s->kind[i] = HD_ENTRY_SLOT;
 		memcpy(image + slot_off(s, i), &value, SLOT_SIZE);
 		s->n++;
 	}
-	if (want_stub && !s->has_stub[i]) {
+	if (want_stub && !s->kind[i]) {
 		/* jmp *-14(%rip): the slot just before the stub; int3 padding. */
 		static const uint8_t jmp[6] = { 0xff, 0x25, 0xf2, 0xff, 0xff, 0xff };
 		uint8_t *stub = image + slot_off(s, i) + SLOT_SIZE;
 
 		memset(stub, 0xcc, STUB_SIZE);
 		memcpy(stub, jmp, sizeof(jmp));
-		s->has_stub[i] = HD_ENTRY_STUB;
+		s->kind[i] = HD_ENTRY_STUB;
 	}
 	return i;
 }
@@ -171,7 +171,7 @@ static int pair_entry(struct hd_stubs *s, uint8_t *image, uint64_t module,
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		if (s->has_stub[i] != HD_ENTRY_TLS_PAIR || s->value[i] != module)
+		if (s->kind[i] != HD_ENTRY_TLS_PAIR || s->value[i] != module)
 			continue;
 		memcpy(&have, image + slot_off(s, i) + SLOT_SIZE, sizeof(have));
 		if (have == offset)
@@ -180,7 +180,7 @@ static int pair_entry(struct hd_stubs *s, uint8_t *image, uint64_t module,
 	if (s->n == s->cap)
 		return -ENOSPC;
 	s->value[i] = module;
-	s->has_stub[i] = HD_ENTRY_TLS_PAIR;
+	s->kind[i] = HD_ENTRY_TLS_PAIR;
 	memcpy(image + slot_off(s, i), &module, SLOT_SIZE);
 	memcpy(image + slot_off(s, i) + SLOT_SIZE, &offset, sizeof(offset));
 	s->n++;

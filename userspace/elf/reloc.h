@@ -44,7 +44,7 @@ struct hd_stubs {
 	size_t cap;		/* entries that fit there */
 	size_t n;
 	uint64_t *value;	/* [cap] the address each entry stands for */
-	uint8_t *has_stub;	/* [cap] HD_ENTRY_*: what else entry i holds */
+	uint8_t *kind;		/* [cap] HD_ENTRY_*: what entry i holds */
 };
 
 #define HD_STUB_ENTRY_SIZE	24	/* 8-byte slot + 16-byte stub */
