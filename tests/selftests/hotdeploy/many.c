@@ -128,6 +128,30 @@ static void run_straddle(struct many_shared *m)
 }
 
 /*
+ * Write @len bytes into the stopped child, as a debugger would: a write
+ * through /proc/PID/mem is a plain copy, and a child running the function
+ * meanwhile could execute a half-written instruction (the jump's opcode
+ * before its offset).  Returns what pwrite() returned.
+ */
+static ssize_t poke_stopped(pid_t pid, uint64_t addr, const void *buf,
+			    size_t len)
+{
+	char path[64];
+	ssize_t ret;
+	int mem, st;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	if (kill(pid, SIGSTOP) || waitpid(pid, &st, WUNTRACED) != pid)
+		return -1;
+	mem = open(path, O_RDWR);
+	ret = mem < 0 ? -1 : pwrite(mem, buf, len, addr);
+	if (mem >= 0)
+		close(mem);
+	kill(pid, SIGCONT);
+	return ret;
+}
+
+/*
  * Redirects given out of address order, one across a page boundary, all
  * written once the expected bytes are right (they are checked across the
  * boundary too); a revert that finds one jump changed behind its back
@@ -141,12 +165,11 @@ TEST(redirects_out_of_order_and_across_pages)
 	struct many_shared *m;
 	struct hd_apply a;
 	struct hd_revert r;
-	char path[64];
 	uint64_t code;
 	unsigned int i;
 	int32_t rel;
 	pid_t pid;
-	int fd, mem;
+	int fd;
 
 	HD_OPEN_OR_SKIP(fd);
 	ASSERT_EQ(4093, hd_addr(hd_straddle) % 4096);
@@ -183,11 +206,8 @@ TEST(redirects_out_of_order_and_across_pages)
 		EXPECT_EQ(0xe9, b[16 * i]);
 
 	/* Someone puts the original bytes back at the last function. */
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	mem = open(path, O_RDWR);
-	ASSERT_LE(0, mem);
-	ASSERT_EQ(5, pwrite(mem, hd_straddle + 32, 5, hd_addr(hd_straddle) + 32));
-	close(mem);
+	ASSERT_EQ(5, poke_stopped(pid, hd_addr(hd_straddle) + 32,
+				  hd_straddle + 32, 5));
 	EXPECT_EQ(-EILSEQ, hd_revert_top(fd, pid, a.patch_id, &r));
 	EXPECT_EQ(HD_FAIL_EXPECT, r.fail_reason);
 	EXPECT_EQ(0, r.fail_func);	/* order[0]: the last function */
@@ -197,13 +217,10 @@ TEST(redirects_out_of_order_and_across_pages)
 	EXPECT_EQ(0, memcmp(b + 32, hd_straddle + 32, 16));
 
 	/* Put that jump back: the revert restores every byte. */
-	mem = open(path, O_RDWR);
-	ASSERT_LE(0, mem);
 	rel = (int32_t)(code - (hd_addr(hd_straddle) + 32 + 5));
 	b[0] = 0xe9;
 	memcpy(b + 1, &rel, 4);
-	ASSERT_EQ(5, pwrite(mem, b, 5, hd_addr(hd_straddle) + 32));
-	close(mem);
+	ASSERT_EQ(5, poke_stopped(pid, hd_addr(hd_straddle) + 32, b, 5));
 	ASSERT_EQ(0, hd_revert_top(fd, pid, a.patch_id, &r));
 	EXPECT_EQ(HD_STRADDLE, wait_sum(m, HD_STRADDLE));
 	ASSERT_EQ(0, hd_peek(pid, hd_addr(hd_straddle), b, sizeof(b)));
