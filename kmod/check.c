@@ -3,8 +3,8 @@
  * Is any thread of a stopped target inside code we are about to replace?
  *
  * A thread is active in a range if its saved user IP lies in it, or if any
- * word between its user SP and the end of its stack mapping looks like an
- * address in it, other than its first byte.  The stack scan is
+ * word between its user SP and the top of its stack (hd_stack_span())
+ * looks like an address in it, other than its first byte.  The stack scan is
  * conservative: it needs no frame pointers or unwind tables, and a stale
  * or unrelated word can only make us refuse, never accept wrongly.  Its
  * cost is bounded by HD_STACK_SCAN_MAX per thread; a deeper stack is
@@ -61,38 +61,110 @@ const struct hd_range *hd_range_find(const struct hd_range *r,
 	return NULL;
 }
 
-/* End of the mapping holding @sp, or 0. */
-static unsigned long hd_stack_end(struct mm_struct *mm, unsigned long sp)
+/*
+ * Two mappings are one stack if nothing but flags the program set on a
+ * part of it (madvise(), mlock(), a userfaultfd) tells them apart.
+ */
+static bool hd_stack_continues(const struct vm_area_struct *vma,
+			       const struct vm_area_struct *next)
 {
-	struct vm_area_struct *vma;
+	const unsigned long prot = VM_READ | VM_WRITE | VM_EXEC | VM_SHARED;
 
-	hd_mmap_assert_locked(mm);
-	vma = find_vma(mm, sp);
-	return vma && vma->vm_start <= sp ? vma->vm_end : 0;
+	return next && next->vm_start == vma->vm_end && !vma->vm_file &&
+	       !next->vm_file &&
+	       (vma->vm_flags & prot) == (next->vm_flags & prot);
 }
 
-static int hd_check_stack(struct hd_text *tx, unsigned long sp,
+/*
+ * Is @vma one thread's stack and nothing else's?  A grows-down stack, or a
+ * mapping with a guard below it, as threads' stacks are made (glibc,
+ * boost.context); not a heap or a block of coroutine stacks that the
+ * kernel merged into one mapping, where the words below @sp may be
+ * another stack's live frames.
+ */
+static bool hd_stack_private(struct mm_struct *mm,
+			     struct vm_area_struct *vma)
+{
+	const unsigned long prot = VM_READ | VM_WRITE | VM_EXEC;
+	struct vm_area_struct *prev;
+
+	if (vma->vm_flags & VM_GROWSDOWN)
+		return true;
+	if (!vma->vm_start)
+		return false;
+	/* The mapping ending right below it, if any. */
+	prev = find_vma(mm, vma->vm_start - 1);
+	return prev && prev != vma && prev->vm_end == vma->vm_start &&
+	       !(prev->vm_flags & prot);
+}
+
+/*
+ * Where the thread of @t, stopped with @sp, returns through: from @sp to
+ * the top of its signal stack when it runs a handler there; otherwise to
+ * the end of the mapping holding @sp and of the mappings that continue it,
+ * or from the start of a grows-down stack that @sp is just below (the
+ * stack grows on its next push).  *lo, *hi: what the memory scan leaves to
+ * the thread's own: from @sp up, and the stale frames below @sp when the
+ * mapping is the thread's alone (hd_stack_private()).  @t is held, so
+ * neither its signal stack nor its registers change.  -ENOENT if @sp is in
+ * no stack.
+ */
+static int hd_stack_span(struct task_struct *t, struct mm_struct *mm,
+			 unsigned long sp, unsigned long *from,
+			 unsigned long *lo, unsigned long *hi)
+{
+	struct vm_area_struct *vma, *next;
+
+	hd_mmap_assert_locked(mm);
+	if (t->sas_ss_size && sp > t->sas_ss_sp &&
+	    sp - t->sas_ss_sp <= t->sas_ss_size) {
+		*from = sp;
+		*lo = t->sas_ss_sp;
+		*hi = t->sas_ss_sp + t->sas_ss_size;
+		return 0;
+	}
+	vma = find_vma(mm, sp);
+	if (!vma)
+		return -ENOENT;
+	if (vma->vm_start > sp && !(vma->vm_flags & VM_GROWSDOWN))
+		return -ENOENT;
+	*from = max(sp, vma->vm_start);
+	*lo = hd_stack_private(mm, vma) ? vma->vm_start : *from;
+	*hi = vma->vm_end;
+	/* A continuation is scanned as far as the limit allows. */
+	while ((next = find_vma(mm, *hi)) && hd_stack_continues(vma, next) &&
+	       next->vm_end - *from <= HD_STACK_SCAN_MAX) {
+		*hi = next->vm_end;
+		vma = next;
+	}
+	return 0;
+}
+
+static int hd_check_stack(struct hd_text *tx, struct hd_parker *p,
 			  const struct hd_range *r, unsigned int n,
 			  void *buf, struct hd_busy *busy)
 {
-	unsigned long end, addr, lo, hi;
+	unsigned long sp = p->sp & ~(sizeof(unsigned long) - 1);
+	unsigned long from, stk_lo, stk_hi, addr, lo, hi;
 	const struct hd_range *hit;
 
+	if (hd_stack_span(p->task, tx->mm, sp, &from, &stk_lo, &stk_hi)) {
+		busy->reason = HD_FAIL_NO_STACK;
+		return -EBUSY;
+	}
+	p->stk_lo = stk_lo;
+	p->stk_hi = stk_hi;
 	if (!n)
 		return 0;
-	/* Sorted and disjoint: most words fall outside [lo, hi) at once. */
-	lo = r[0].start;
-	hi = r[n - 1].end;
-	sp &= ~(sizeof(unsigned long) - 1);
-	end = hd_stack_end(tx->mm, sp);
-	if (!end)
-		return 0;	/* no stack to return through */
-	if (end - sp > HD_STACK_SCAN_MAX) {
+	if (stk_hi - from > HD_STACK_SCAN_MAX) {
 		busy->reason = HD_FAIL_STACK_DEPTH;
 		return -EBUSY;
 	}
-	for (addr = sp; addr < end; ) {
-		unsigned long chunk = min(end - addr,
+	/* Sorted and disjoint: most words fall outside [lo, hi) at once. */
+	lo = r[0].start;
+	hi = r[n - 1].end;
+	for (addr = from; addr < stk_hi; ) {
+		unsigned long chunk = min(stk_hi - addr,
 					  PAGE_SIZE - offset_in_page(addr));
 		unsigned long *w = buf;
 		unsigned int i;
@@ -112,6 +184,7 @@ static int hd_check_stack(struct hd_text *tx, unsigned long sp,
 			if (hit && w[i] != hit->start) {
 				busy->reason = HD_FAIL_STACK;
 				busy->index = hit->index;
+				busy->addr = addr + i * sizeof(*w);
 				return -EBUSY;
 			}
 		}
@@ -185,7 +258,7 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		}
 		if (scan_stack) {
 			hd_text_open(&tx, rv->mm, false);
-			ret = hd_check_stack(&tx, sp, r, n, buf, busy);
+			ret = hd_check_stack(&tx, p, r, n, buf, busy);
 			hd_text_close(&tx);
 			if (ret)
 				break;

@@ -17,6 +17,7 @@ struct hd_busy {
 	u32 reason;		/* enum hd_fail */
 	u32 tid;
 	u32 index;
+	unsigned long addr;	/* where the word that was found lies */
 };
 
 void hd_ranges_sort(struct hd_range *r, unsigned int n);
@@ -24,5 +25,7 @@ const struct hd_range *hd_range_find(const struct hd_range *r,
 				     unsigned int n, unsigned long addr);
 int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		    unsigned int n, bool scan_stack, struct hd_busy *busy);
+int hd_check_memory(struct hd_rv *rv, const struct hd_range *r,
+		    unsigned int n, struct hd_busy *busy, u64 *bytes);
 
 #endif /* _HD_CHECK_H */

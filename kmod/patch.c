@@ -6,10 +6,12 @@
  * Order of work, so that a refusal changes nothing: map the new code
  * (apply) and check the threads blocked in the kernel while the others
  * run on; then, in the pause, validate the old addresses against the
- * mappings, check the other threads, and rewrite the text; unmap the code
- * (revert) after the pause.  Nothing leads into the new code before the
- * jumps are written, so mapping it early changes nothing the program can
- * see but /proc/PID/maps; an apply that fails unmaps it again.
+ * mappings, check the other threads and the rest of the memory, and
+ * rewrite the text.  Nothing leads into the new code before the jumps are
+ * written, so mapping it early changes nothing the program can see but
+ * /proc/PID/maps; an apply that fails unmaps it again.  A revert never
+ * unmaps it: the patch is retired, its code left for whatever still
+ * points into it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,10 +39,10 @@
 
 /* The ABI: sizes are part of it, and no padding may hide in a struct. */
 static_assert(sizeof(struct hd_func) == 48);
-static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER3);
-static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER3);
+static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER4);
+static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER4);
 static_assert(sizeof(struct hd_list) == HD_LIST_SIZE_VER0);
-static_assert(sizeof(struct hd_patch_info) == 40);
+static_assert(sizeof(struct hd_patch_info) == HD_PATCH_INFO_SIZE_VER1);
 static_assert(sizeof(struct hd_func_info) == 24);
 
 /* How often and how long to try, from the caller's fields. */
@@ -213,9 +215,12 @@ static int hd_apply_check_vmas(struct mm_struct *mm, struct hd_apply_req *req)
 	return ret;
 }
 
-/* No held thread may be in an old function, nor return into one. */
+/*
+ * No held thread may be in an old function, nor return into one; with
+ * @memory (the target stopped), no other stack either.
+ */
 static int hd_apply_check_active(struct hd_rv *rv, struct hd_apply_req *req,
-				 bool scan_stack)
+				 bool scan_stack, bool memory)
 {
 	struct hd_apply *a = &req->args;
 	struct hd_busy busy = { 0 };
@@ -223,7 +228,11 @@ static int hd_apply_check_active(struct hd_rv *rv, struct hd_apply_req *req,
 
 	ret = hd_check_active(rv, req->active, req->nr_active, scan_stack,
 			      &busy);
+	if (!ret && memory)
+		ret = hd_check_memory(rv, req->active, req->nr_active, &busy,
+				      &a->scan_bytes);
 	if (ret) {
+		a->fail_addr = busy.addr;
 		a->fail_reason = busy.reason;
 		a->fail_tid = busy.tid;
 		a->fail_func = ret == -EBUSY && busy.reason != HD_FAIL_STACK_DEPTH ?
@@ -243,6 +252,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 	struct hd_apply *a = &req->args;
 	struct hd_patch *patch = req->patch;
 	bool scan = !(a->flags & HD_APPLY_FORCE);
+	bool memory = scan && !(a->flags & HD_APPLY_THREAD_STACKS);
 	unsigned int fail;
 	struct hd_rv *rv;
 	pid_t fail_tid;
@@ -254,7 +264,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 	if (IS_ERR(rv))
 		return PTR_ERR(rv);
 	/* The threads blocked in the kernel, while the others run on. */
-	ret = hd_apply_check_active(rv, req, scan);
+	ret = hd_apply_check_active(rv, req, scan, false);
 	a->precheck_ns = ktime_get_ns() - t0;
 	if (ret)
 		goto release;
@@ -271,7 +281,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 	ret = hd_apply_check_vmas(mm, req);
 	if (ret)
 		goto release;
-	ret = hd_apply_check_active(rv, req, scan);
+	ret = hd_apply_check_active(rv, req, scan, memory);
 	if (ret)
 		goto release;
 	if (!hd_code_intact(mm, patch->file, patch->code_addr,
@@ -305,42 +315,57 @@ release:
 }
 
 /*
+ * Add @p's code to the active ranges if it redirected one of the
+ * functions @req replaces: a thread running it runs an old version of that
+ * function too.
+ */
+static void hd_apply_add_active(struct hd_apply_req *req,
+				const struct hd_patch *p)
+{
+	unsigned int n = req->args.nr_funcs, i;
+	const struct hd_range *hit;
+
+	for (i = 0; i < p->nr_funcs; i++) {
+		hit = hd_range_find(req->ranges, n, p->sites[i].addr);
+		if (hit && hit->start == p->sites[i].addr) {
+			req->active[req->nr_active].start = p->code_addr;
+			req->active[req->nr_active].end = p->code_addr +
+							  p->map_len;
+			req->active[req->nr_active].index = hit->index;
+			req->nr_active++;
+			return;
+		}
+	}
+}
+
+/*
  * When a function is redirected again (patches stack), a thread running
- * the previous replacement runs an old version of it too.  The earlier
- * patch's code has no function sizes, so all of it counts as active: a
- * conservative choice.  Patch mappings never overlap each other or file
- * mappings, so the ranges stay disjoint.
+ * the previous replacement, applied or retired, runs an old version of it
+ * too.  The earlier patch's code has no function sizes, so all of it
+ * counts as active: a conservative choice.  Patch mappings never overlap
+ * each other or file mappings, so the ranges stay disjoint.
  */
 static int hd_apply_active_ranges(struct hd_target *target,
 				  struct hd_apply_req *req)
 {
-	unsigned int n = req->args.nr_funcs, nr = n, i;
-	const struct hd_range *hit;
+	unsigned int n = req->args.nr_funcs, nr = n;
 	struct hd_patch *p;
 
 	lockdep_assert_held(&target->lock);
 	list_for_each_entry(p, &target->patches, node)
 		nr++;
+	list_for_each_entry(p, &target->retired, node)
+		nr++;
 	req->active = kvmalloc_array(nr, sizeof(*req->active), GFP_KERNEL);
 	if (!req->active)
 		return -ENOMEM;
 	memcpy(req->active, req->ranges, n * sizeof(*req->active));
-	nr = n;
-	list_for_each_entry(p, &target->patches, node) {
-		for (i = 0; i < p->nr_funcs; i++) {
-			hit = hd_range_find(req->ranges, n, p->sites[i].addr);
-			if (hit && hit->start == p->sites[i].addr)
-				break;
-		}
-		if (i == p->nr_funcs)
-			continue;
-		req->active[nr].start = p->code_addr;
-		req->active[nr].end = p->code_addr + p->map_len;
-		req->active[nr].index = hit->index;
-		nr++;
-	}
-	hd_ranges_sort(req->active, nr);
-	req->nr_active = nr;
+	req->nr_active = n;
+	list_for_each_entry(p, &target->patches, node)
+		hd_apply_add_active(req, p);
+	list_for_each_entry(p, &target->retired, node)
+		hd_apply_add_active(req, p);
+	hd_ranges_sort(req->active, req->nr_active);
 	return 0;
 }
 
@@ -418,7 +443,8 @@ long hd_ioctl_apply(void __user *uarg)
 	/* Output fields are zero on input, as reserved ones. */
 	if (a->patch_id || a->fail_reason || a->fail_tid || a->fail_func ||
 	    a->attempts_made || a->nr_threads || a->precheck_ns ||
-	    a->pause_start_ns || memchr_inv(&a->timing, 0, sizeof(a->timing)))
+	    a->pause_start_ns || a->fail_addr || a->scan_bytes ||
+	    memchr_inv(&a->timing, 0, sizeof(a->timing)))
 		return -EINVAL;
 	a->fail_func = ~0U;
 	if (a->nr_funcs > HD_MAX_FUNCS || !a->nr_funcs ||
@@ -526,13 +552,15 @@ out_free:
 }
 
 /*
- * Returning into the patch's code is as bad as executing it.  With @keep a
- * thread that may still use the code does not stop the revert: the text
- * is restored and the code left mapped for it.
+ * Returning into the patch's code is as bad as executing it: it would run
+ * the new version after the old one is back.  With @keep a thread that
+ * may still use the code does not stop the revert: the text is restored
+ * and that thread runs on in the retired code.  With @memory (the target
+ * stopped), no other stack may return into it either.
  */
 static int hd_revert_check_active(struct hd_rv *rv,
 				  const struct hd_range *range,
-				  struct hd_revert *r, bool keep)
+				  struct hd_revert *r, bool keep, bool memory)
 {
 	struct hd_busy busy = { 0 };
 	int ret;
@@ -540,6 +568,8 @@ static int hd_revert_check_active(struct hd_rv *rv,
 	if (r->out_flags & HD_REVERT_CODE_KEPT)
 		return 0;	/* one such thread is enough */
 	ret = hd_check_active(rv, range, 1, true, &busy);
+	if (!ret && memory)
+		ret = hd_check_memory(rv, range, 1, &busy, &r->scan_bytes);
 	if (ret == -EBUSY && keep) {
 		r->out_flags |= HD_REVERT_CODE_KEPT;
 		r->kept_tid = busy.tid;
@@ -548,14 +578,12 @@ static int hd_revert_check_active(struct hd_rv *rv,
 	if (ret) {
 		r->fail_reason = busy.reason;
 		r->fail_tid = busy.tid;
+		r->fail_addr = busy.addr;
 	}
 	return ret;
 }
 
-/*
- * One stop to revert @patch.  As hd_apply_once(); the code is unmapped
- * after the pause, by the caller.
- */
+/* One stop to revert @patch, as hd_apply_once(). */
 static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 			  struct hd_patch *patch, const struct hd_retry *retry,
 			  struct hd_revert *r, bool keep)
@@ -565,6 +593,7 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 		.end = patch->code_addr + patch->map_len,
 		.index = ~0U,
 	};
+	bool memory = !(r->flags & HD_REVERT_THREAD_STACKS);
 	struct hd_rv *rv;
 	unsigned int fail;
 	pid_t fail_tid;
@@ -575,7 +604,7 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	rv = hd_rv_begin(leader, mm);
 	if (IS_ERR(rv))
 		return PTR_ERR(rv);
-	ret = hd_revert_check_active(rv, &range, r, keep);
+	ret = hd_revert_check_active(rv, &range, r, keep, false);
 	r->precheck_ns = ktime_get_ns() - t0;
 	if (ret)
 		goto release;
@@ -587,7 +616,7 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	}
 	r->nr_threads = hd_rv_nr_held(rv);
 	t0 = ktime_get_ns();
-	ret = hd_revert_check_active(rv, &range, r, keep);
+	ret = hd_revert_check_active(rv, &range, r, keep, memory);
 	if (ret)
 		goto release;
 	t1 = ktime_get_ns();
@@ -630,7 +659,8 @@ long hd_ioctl_revert(void __user *uarg)
 	if ((r.flags & ~HD_REVERT_FLAGS) || r.__reserved || r.reverted_id ||
 	    r.fail_reason || r.fail_tid || r.fail_func || r.attempts_made ||
 	    r.nr_threads || r.out_flags || r.kept_tid || r.precheck_ns ||
-	    r.pause_start_ns || memchr_inv(&r.timing, 0, sizeof(r.timing)))
+	    r.pause_start_ns || r.fail_addr || r.scan_bytes ||
+	    memchr_inv(&r.timing, 0, sizeof(r.timing)))
 		return -EINVAL;
 	ret = hd_retry_init(&retry, r.attempts, r.retry_delay_ms,
 			    r.timeout_ms);
@@ -650,12 +680,9 @@ long hd_ioctl_revert(void __user *uarg)
 	if (ret)
 		goto out_target;
 
-	if (list_empty(&target->patches)) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
-	patch = list_last_entry(&target->patches, struct hd_patch, node);
-	if (r.patch_id && r.patch_id != patch->id) {
+	patch = list_empty(&target->patches) ? NULL :
+		list_last_entry(&target->patches, struct hd_patch, node);
+	if (!patch || (r.patch_id && r.patch_id != patch->id)) {
 		struct hd_patch *p;
 
 		/* Known but not on top: later patches stack on it. */
@@ -663,6 +690,9 @@ long hd_ioctl_revert(void __user *uarg)
 		list_for_each_entry(p, &target->patches, node)
 			if (p->id == r.patch_id)
 				ret = -ENOTEMPTY;
+		list_for_each_entry(p, &target->retired, node)
+			if (p->id == r.patch_id)
+				ret = -EALREADY;
 		goto out_unlock;
 	}
 	for (;;) {
@@ -679,22 +709,12 @@ long hd_ioctl_revert(void __user *uarg)
 	}
 	if (!ret) {
 		/*
-		 * The text no longer leads into the code and no thread is in
-		 * it: unmap it.  If the program replaced the mapping itself,
-		 * leave that alone; the revert is complete either way.
+		 * The text no longer leads into the code, but a pointer the
+		 * new code stored may: it stays mapped, retired.
 		 */
-		if (!(r.out_flags & HD_REVERT_CODE_KEPT)) {
-			u64 t0 = ktime_get_ns();
-
-			hd_code_unmap(mm, patch->file, patch->code_addr,
-				      patch->map_len + patch->data_len,
-				      retry.timeout_ms);
-			r.timing.map_ns = ktime_get_ns() - t0;
-		}
 		hd_copies_drop(mm, patch->swap);
 		r.reverted_id = patch->id;
-		list_del(&patch->node);
-		hd_patch_free(patch);
+		list_move_tail(&patch->node, &target->retired);
 	}
 out_unlock:
 	mutex_unlock(&target->lock);
@@ -709,29 +729,49 @@ out_task:
 	return ret;
 }
 
+/*
+ * Fill patches[*nr] with @p if there is room; count it either way.  The
+ * caller's entries may be larger than ours: the rest is zeroed.
+ */
+static int hd_list_patch(const struct hd_list *l, const struct hd_patch *p,
+			 bool retired, u32 *nr)
+{
+	u32 size = l->info_size ?: HD_PATCH_INFO_SIZE_VER0;
+	void __user *up = u64_to_user_ptr(l->patches) + (size_t)*nr * size;
+	struct hd_patch_info info = {
+		.patch_id = p->id,
+		.code_addr = p->code_addr,
+		.code_size = p->code_size,
+		.applied_ns = p->applied_ns,
+		.nr_funcs = retired ? 0 : p->nr_funcs,
+		.flags = retired ? HD_PATCH_RETIRED : 0,
+		.map_size = p->map_len + p->data_len,
+	};
+
+	if (*nr < l->nr_patches) {
+		if (copy_to_user(up, &info, min_t(u32, size, sizeof(info))))
+			return -EFAULT;
+		if (size > sizeof(info) &&
+		    clear_user(up + sizeof(info), size - sizeof(info)))
+			return -EFAULT;
+	}
+	(*nr)++;
+	return 0;
+}
+
 static int hd_list_fill(struct hd_target *target, struct hd_list *l)
 {
-	struct hd_patch_info __user *up = u64_to_user_ptr(l->patches);
 	struct hd_func_info __user *uf = u64_to_user_ptr(l->funcs);
 	u32 nr_patches = 0, nr_funcs = 0;
 	struct hd_patch *p;
 	unsigned int i;
+	int ret;
 
 	lockdep_assert_held(&target->lock);
 	list_for_each_entry(p, &target->patches, node) {
-		if (nr_patches < l->nr_patches) {
-			struct hd_patch_info info = {
-				.patch_id = p->id,
-				.code_addr = p->code_addr,
-				.code_size = p->code_size,
-				.applied_ns = p->applied_ns,
-				.nr_funcs = p->nr_funcs,
-			};
-
-			if (copy_to_user(&up[nr_patches], &info, sizeof(info)))
-				return -EFAULT;
-		}
-		nr_patches++;
+		ret = hd_list_patch(l, p, false, &nr_patches);
+		if (ret)
+			return ret;
 		for (i = 0; i < p->nr_funcs; i++) {
 			if (nr_funcs < l->nr_funcs) {
 				struct hd_func_info info = {
@@ -746,6 +786,11 @@ static int hd_list_fill(struct hd_target *target, struct hd_list *l)
 			}
 			nr_funcs++;
 		}
+	}
+	list_for_each_entry(p, &target->retired, node) {
+		ret = hd_list_patch(l, p, true, &nr_patches);
+		if (ret)
+			return ret;
 	}
 	l->nr_patches = nr_patches;
 	l->nr_funcs = nr_funcs;
@@ -764,7 +809,11 @@ long hd_ioctl_list(void __user *uarg)
 	ret = hd_copy_args_in(&l, sizeof(l), HD_LIST_SIZE_VER0, uarg, &usize);
 	if (ret)
 		return ret;
-	if (l.flags || l.__reserved)
+	if (l.flags)
+		return -EINVAL;
+	/* Whole entries of at least the first version's size. */
+	if (l.info_size && (l.info_size < HD_PATCH_INFO_SIZE_VER0 ||
+			    l.info_size > PAGE_SIZE || l.info_size % 8))
 		return -EINVAL;
 
 	leader = hd_target_task(l.pid, &mm);

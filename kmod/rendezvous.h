@@ -29,6 +29,7 @@ struct hd_parker {
 	enum hd_parker_state state;	/* under rv->lock */
 	bool checked;			/* under rv->lock: see check.c */
 	unsigned long ip, sp;		/* user registers, fenced or checked */
+	unsigned long stk_lo, stk_hi;	/* its stack, once checked */
 };
 
 /*

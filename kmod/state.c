@@ -28,15 +28,21 @@ void hd_patch_free(struct hd_patch *p)
 	kfree(p);
 }
 
-static void hd_target_free(struct hd_target *t)
+static void hd_patches_free(struct list_head *head)
 {
 	struct hd_patch *p, *tmp;
 
-	lockdep_assert_held(&hd_targets_lock);
-	list_for_each_entry_safe(p, tmp, &t->patches, node) {
+	list_for_each_entry_safe(p, tmp, head, node) {
 		list_del(&p->node);
 		hd_patch_free(p);
 	}
+}
+
+static void hd_target_free(struct hd_target *t)
+{
+	lockdep_assert_held(&hd_targets_lock);
+	hd_patches_free(&t->patches);
+	hd_patches_free(&t->retired);
 	list_del(&t->node);
 	mmdrop(t->mm);
 	kfree(t);
@@ -47,7 +53,8 @@ static bool hd_target_stale(struct hd_target *t)
 {
 	lockdep_assert_held(&hd_targets_lock);
 	return !t->users &&
-	       (list_empty(&t->patches) || !atomic_read(&t->mm->mm_users));
+	       ((list_empty(&t->patches) && list_empty(&t->retired)) ||
+		!atomic_read(&t->mm->mm_users));
 }
 
 /* Drop the entries hd_target_stale() finds. */
@@ -88,6 +95,7 @@ struct hd_target *hd_target_get(struct mm_struct *mm, bool create)
 	t->mm = mm;
 	mutex_init(&t->lock);
 	INIT_LIST_HEAD(&t->patches);
+	INIT_LIST_HEAD(&t->retired);
 	list_add(&t->node, &hd_targets);
 found:
 	t->users++;

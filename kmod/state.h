@@ -9,9 +9,12 @@
 
 #include "text.h"
 
-/* An applied patch: what HD_IOC_REVERT needs and HD_IOC_LIST reports. */
+/*
+ * An applied patch: what HD_IOC_REVERT needs and HD_IOC_LIST reports; or
+ * a retired one, reverted, whose code stays mapped.
+ */
 struct hd_patch {
-	struct list_head node;		/* in hd_target.patches */
+	struct list_head node;		/* in hd_target.patches or .retired */
 	u64 id;
 	unsigned long code_addr;
 	unsigned long code_size;
@@ -43,6 +46,7 @@ struct hd_target {
 	 */
 	struct mutex lock;
 	struct list_head patches;	/* oldest first, under lock */
+	struct list_head retired;	/* reverted, oldest first, under lock */
 };
 
 struct hd_target *hd_target_get(struct mm_struct *mm, bool create);

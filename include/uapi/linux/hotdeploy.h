@@ -49,6 +49,8 @@ struct hd_version {
 #define HD_FEATURE_LIST		(1ULL << 3)	/* HD_IOC_LIST */
 #define HD_FEATURE_DATA		(1ULL << 4)	/* hd_apply.data: new writable data */
 #define HD_FEATURE_REVERT_FORCE	(1ULL << 5)	/* HD_REVERT_FORCE */
+#define HD_FEATURE_SCAN_MEMORY	(1ULL << 6)	/* the memory scan, fail_addr */
+#define HD_FEATURE_RETIRE	(1ULL << 7)	/* reverted code stays mapped */
 
 #define HD_IOC_VERSION		_IO(HD_IOC_MAGIC, 0x00)
 
@@ -85,9 +87,16 @@ struct hd_func {
 	__u8  expect[HD_EXPECT_MAX];	/* in: bytes at old_addr now */
 };
 
-/* HD_IOC_APPLY flags */
+/*
+ * HD_IOC_APPLY flags.  By default every thread's IP and current stack are
+ * checked, and so is the rest of the process's writable memory, for
+ * return addresses (coroutine stacks, frames a signal handler on an
+ * alternate stack interrupted): HD_APPLY_THREAD_STACKS leaves that last
+ * scan out, for programs known to have no other stacks.
+ */
 #define HD_APPLY_FORCE		(1U << 0)	/* skip the stack scan, not the IP check */
-#define HD_APPLY_FLAGS		HD_APPLY_FORCE
+#define HD_APPLY_THREAD_STACKS	(1U << 1)	/* no memory scan */
+#define HD_APPLY_FLAGS		(HD_APPLY_FORCE | HD_APPLY_THREAD_STACKS)
 
 /* Why a request was refused while the target was stopped (fail_reason). */
 enum hd_fail {
@@ -103,6 +112,10 @@ enum hd_fail {
 	HD_FAIL_WRITE = 9,	/* writing fail_func's jump failed */
 	HD_FAIL_MAP = 10,	/* mapping the code failed */
 	HD_FAIL_MM_LOCKED = 11,	/* the mmap_lock stayed held for timeout_ms */
+	HD_FAIL_NO_STACK = 12,	/* fail_tid's SP is in no mapping */
+	HD_FAIL_MEMORY = 13,	/* a return address into fail_func is at
+				 * fail_addr, on no thread's current stack
+				 */
 };
 
 /*
@@ -162,28 +175,37 @@ struct hd_apply {
 	__u64 pause_start_ns;	/* out: CLOCK_MONOTONIC when the last
 				 * stop began, or 0
 				 */
+	__u64 fail_addr;	/* out: HD_FAIL_MEMORY's word, or 0 */
+	__u64 scan_bytes;	/* out: memory the last stop scanned */
 };
 
 #define HD_APPLY_SIZE_VER0	144
 #define HD_APPLY_SIZE_VER1	160	/* data, data_size */
 #define HD_APPLY_SIZE_VER2	168	/* precheck_ns */
 #define HD_APPLY_SIZE_VER3	176	/* pause_start_ns */
+#define HD_APPLY_SIZE_VER4	192	/* fail_addr, scan_bytes */
 
 #define HD_IOC_APPLY		_IO(HD_IOC_MAGIC, 0x01)
 
 /*
- * HD_IOC_REVERT: restore the bytes a patch replaced and unmap its code once
- * no thread executes or returns into it.  Only the most recent patch of a
- * target can be reverted (patches stack).  Needs CAP_SYS_PTRACE.
+ * HD_IOC_REVERT: restore the bytes a patch replaced once no thread
+ * executes or returns into its code (checked as for an apply, the memory
+ * scan too).  Only the most recent patch of a target can be reverted
+ * (patches stack).  The code is never unmapped: function pointers the new
+ * code stored (callbacks, atexit, objects on the heap) may still lead
+ * into it, so it stays mapped, read-only and executable, as a retired
+ * patch (HD_PATCH_RETIRED in HD_IOC_LIST) until the process exits or
+ * execs.  Needs CAP_SYS_PTRACE.
  *
  * The stack scan is conservative: a stale return address left in a live
  * frame counts.  With HD_REVERT_FORCE, when the last attempt still finds a
  * thread that may execute or return into the code, the functions are
- * restored all the same and the code stays mapped (HD_REVERT_CODE_KEPT)
- * until the process exits or execs: never unmapped under a thread.
+ * restored all the same (HD_REVERT_CODE_KEPT, kept_tid: that thread runs
+ * on in the retired code).
  */
 #define HD_REVERT_FORCE		(1U << 0)
-#define HD_REVERT_FLAGS		HD_REVERT_FORCE
+#define HD_REVERT_THREAD_STACKS	(1U << 1)	/* as HD_APPLY_THREAD_STACKS */
+#define HD_REVERT_FLAGS		(HD_REVERT_FORCE | HD_REVERT_THREAD_STACKS)
 
 /* out_flags */
 #define HD_REVERT_CODE_KEPT	(1U << 0)	/* the code was left mapped */
@@ -208,24 +230,37 @@ struct hd_revert {
 	__u32 kept_tid;		/* out: a thread that may still use the code */
 	__u64 precheck_ns;	/* out: as in struct hd_apply */
 	__u64 pause_start_ns;	/* out: as in struct hd_apply */
+	__u64 fail_addr;	/* out: as in struct hd_apply */
+	__u64 scan_bytes;	/* out: as in struct hd_apply */
 };
 
 #define HD_REVERT_SIZE_VER0	112
 #define HD_REVERT_SIZE_VER1	120	/* out_flags, kept_tid */
 #define HD_REVERT_SIZE_VER2	128	/* precheck_ns */
 #define HD_REVERT_SIZE_VER3	136	/* pause_start_ns */
+#define HD_REVERT_SIZE_VER4	152	/* fail_addr, scan_bytes */
 
 #define HD_IOC_REVERT		_IO(HD_IOC_MAGIC, 0x02)
 
-/* One applied patch, as HD_IOC_LIST reports it. */
+/* hd_patch_info flags */
+#define HD_PATCH_RETIRED	(1U << 0)	/* reverted; its code still mapped */
+
+/*
+ * One patch, as HD_IOC_LIST reports it: applied, or retired (reverted,
+ * with no redirects, its code and data still mapped: map_size bytes).
+ */
 struct hd_patch_info {
 	__u64 patch_id;
 	__u64 code_addr;	/* where its code is mapped */
 	__u64 code_size;	/* bytes of code (the mapping is page-rounded) */
 	__u64 applied_ns;	/* CLOCK_REALTIME of the apply */
 	__u32 nr_funcs;		/* redirects, entries in funcs of HD_IOC_LIST */
-	__u32 __reserved;
+	__u32 flags;		/* HD_PATCH_* */
+	__u64 map_size;		/* bytes mapped: code and data, page-rounded */
 };
+
+#define HD_PATCH_INFO_SIZE_VER0	40
+#define HD_PATCH_INFO_SIZE_VER1	48	/* flags, map_size */
 
 /* One redirect of an applied patch, as HD_IOC_LIST reports it. */
 struct hd_func_info {
@@ -235,7 +270,8 @@ struct hd_func_info {
 };
 
 /*
- * HD_IOC_LIST: the patches applied to a target, oldest first.  Fills up to
+ * HD_IOC_LIST: the patches applied to a target, oldest first, then the
+ * retired ones, oldest first.  Fills up to
  * nr_patches / nr_funcs entries and returns the totals in the same fields,
  * so a caller can size its arrays with a first call with 0 entries.
  * Redirects are listed patch by patch, in each patch's order.
@@ -248,7 +284,9 @@ struct hd_list {
 	__u64 patches;		/* in: pointer to struct hd_patch_info[] */
 	__u64 funcs;		/* in: pointer to struct hd_func_info[] */
 	__u32 nr_funcs;		/* in: room at funcs; out: redirects in all */
-	__u32 __reserved;	/* in: must be 0 */
+	__u32 info_size;	/* in: sizeof(struct hd_patch_info) at
+				 * patches, 0 for HD_PATCH_INFO_SIZE_VER0
+				 */
 };
 
 #define HD_LIST_SIZE_VER0	40

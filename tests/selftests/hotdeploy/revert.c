@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * HD_IOC_REVERT and HD_IOC_LIST: a revert restores the original bytes
- * exactly and unmaps the code; patches stack and revert last in, first out.
+ * exactly and retires the code, which stays mapped; patches stack and
+ * revert last in, first out.
  */
 #include <errno.h>
 #include <signal.h>
@@ -74,7 +75,7 @@ static void expect_original(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, hd_peek(self->pid, hd_addr(hd_ret1), now, sizeof(now)));
 	EXPECT_EQ(0, memcmp(self->orig, now, sizeof(now)));
-	EXPECT_EQ(0, hd_maps_has(self->pid, "hotdeploy:"));
+	EXPECT_EQ(1, hd_maps_has(self->pid, "hotdeploy:"));	/* retired */
 	EXPECT_EQ(1, hd_loop_wait(self->l, 1, 10000));
 }
 
@@ -96,6 +97,7 @@ TEST_F(revert, revert_restores_the_original_bytes)
 	hd_log_timing("revert", &r.timing, r.nr_threads);
 	expect_original(_metadata, self);
 	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 0, &r));
+	EXPECT_EQ(-EALREADY, hd_revert_top(self->fd, self->pid, id, &r));
 }
 
 /*
@@ -113,9 +115,13 @@ TEST_F(revert, revert_shares_the_text_with_the_file_again)
 	HD_RETURN_IF_SKIPPED();
 
 	ASSERT_EQ(0, hd_private_kb(self->pid, text));
-	/* Twice: the second copy is made from the file, not left over. */
+	/*
+	 * Twice: the second copy is made from the file, not left over.  The
+	 * first patch's code stays mapped, retired: the second goes after it.
+	 */
 	for (value = 2; value <= 3; value++) {
-		id = patch_ret(_metadata, self, self->code, value);
+		id = patch_ret(_metadata, self, self->code + (value - 2) * 4096,
+			       value);
 		ASSERT_NE(0, id);
 		EXPECT_LT(0, hd_private_kb(self->pid, text));
 		ASSERT_EQ(0, hd_revert_top(self->fd, self->pid, id, &r));
@@ -142,6 +148,7 @@ TEST_F(revert, stacked_patches_revert_last_in_first_out)
 	l.pid = self->pid;
 	l.patches = hd_addr(info);
 	l.nr_patches = 4;
+	l.info_size = sizeof(info[0]);
 	l.funcs = hd_addr(funcs);
 	l.nr_funcs = 4;
 	ASSERT_EQ(0, hd_ioctl(self->fd, HD_IOC_LIST, &l));
@@ -151,6 +158,8 @@ TEST_F(revert, stacked_patches_revert_last_in_first_out)
 	EXPECT_EQ(self->code, info[0].code_addr);
 	EXPECT_EQ(6U, info[0].code_size);
 	EXPECT_EQ(1U, info[0].nr_funcs);
+	EXPECT_EQ(0U, info[0].flags);
+	EXPECT_EQ(4096U, info[0].map_size);
 	EXPECT_NE(0, info[0].applied_ns);
 	EXPECT_EQ(id2, info[1].patch_id);
 	EXPECT_EQ(hd_addr(hd_ret1), funcs[1].old_addr);
@@ -167,11 +176,48 @@ TEST_F(revert, stacked_patches_revert_last_in_first_out)
 	EXPECT_EQ(id1, r.reverted_id);
 	expect_original(_metadata, self);
 
+	/* Both retired: listed after the applied ones, with no redirects. */
 	l.nr_patches = 4;
 	l.nr_funcs = 4;
 	ASSERT_EQ(0, hd_ioctl(self->fd, HD_IOC_LIST, &l));
-	EXPECT_EQ(0U, l.nr_patches);
+	EXPECT_EQ(2U, l.nr_patches);
 	EXPECT_EQ(0U, l.nr_funcs);
+	EXPECT_EQ(id2, info[0].patch_id);	/* retired first */
+	EXPECT_EQ(id1, info[1].patch_id);
+	EXPECT_EQ(HD_PATCH_RETIRED, info[0].flags);
+	EXPECT_EQ(HD_PATCH_RETIRED, info[1].flags);
+	EXPECT_EQ(0U, info[1].nr_funcs);
+	EXPECT_EQ(4096U, info[1].map_size);
+	EXPECT_EQ(self->code, info[1].code_addr);
+}
+
+/*
+ * A caller that knows only the first version of hd_patch_info gets
+ * entries of that size, the fields after them untouched.
+ */
+TEST_F(revert, list_fills_entries_of_the_size_asked_for)
+{
+	struct hd_patch_info info[2];
+	struct hd_list l = { .size = sizeof(l) };
+
+	HD_RETURN_IF_SKIPPED();
+
+	patch_ret(_metadata, self, self->code, 2);
+	patch_ret(_metadata, self, self->code + 4096, 3);
+	memset(info, 0xa5, sizeof(info));
+	l.pid = self->pid;
+	l.patches = hd_addr(info);
+	l.nr_patches = 2;
+	ASSERT_EQ(0, hd_ioctl(self->fd, HD_IOC_LIST, &l));
+	ASSERT_EQ(2U, l.nr_patches);
+	/* 40-byte entries: the second starts where info[0].flags is. */
+	EXPECT_EQ(self->code, info[0].code_addr);
+	EXPECT_EQ(self->code + 4096,
+		  ((struct hd_patch_info *)((char *)info +
+					    HD_PATCH_INFO_SIZE_VER0))->code_addr);
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, info[1].map_size);
+	l.info_size = 12;	/* less than the first version */
+	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_LIST, &l));
 }
 
 /*
@@ -240,8 +286,8 @@ TEST_F(revert, restacking_while_a_thread_runs_the_previous_patch_is_ebusy)
 	EXPECT_EQ(0, waitpid(self->pid, NULL, WNOHANG));	/* alive */
 }
 
-/* Forced, a revert nobody is in the way of unmaps the code as usual. */
-TEST_F(revert, forced_revert_of_unused_code_unmaps_it)
+/* Forced, a revert nobody is in the way of keeps no thread. */
+TEST_F(revert, forced_revert_of_unused_code_keeps_no_thread)
 {
 	struct hd_revert r;
 
@@ -266,13 +312,16 @@ TEST_F(revert, revert_of_nothing_is_enoent)
 
 	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 0, &r));
 	EXPECT_EQ(-ENOENT, hd_revert_top(self->fd, self->pid, 12345, &r));
-	r.flags = 2;	/* unknown */
+	r.flags = 4;	/* unknown */
 	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
 	r.flags = 0;
 	r.kept_tid = 1;	/* an output field */
 	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
 	r.kept_tid = 0;
 	r.pause_start_ns = 1;	/* another */
+	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
+	r.pause_start_ns = 0;
+	r.scan_bytes = 1;	/* and another */
 	EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_REVERT, &r));
 }
 
