@@ -53,8 +53,8 @@ plan 9
 ok "commands" only "hdctl " diff info apply list revert version help
 ok "command_prefix" only "hdctl re" revert
 ok "global_option_then_command" only "hdctl -j li" list
-ok "apply_options" offers "hdctl apply --" --pid --retries --retry-delay --timeout --force --dry-run --stats --save-image --help --json
-ok "revert_options" offers "hdctl revert --" --pid --patch --all --force --retries
+ok "apply_options" offers "hdctl apply --" --pid --wait --scan --retries --retry-delay --timeout --force --dry-run --stats --save-image --help --json
+ok "revert_options" offers "hdctl revert --" --pid --patch --all --force --wait --scan --retries
 ok "pid_from_running_processes" offers "hdctl apply x.hdp --pid " "$sleeper"
 ok "apply_offers_hdp_files_only" only "hdctl apply $tmp/" "$tmp/fix.hdp"
 ok "help_offers_commands" offers "hdctl help " apply diff

@@ -17,10 +17,14 @@ accepted()
 	[ $rc = 1 ] || { echo "exit $rc"; "$HDCTL" "$@"; return 1; }
 }
 
-plan 22
+plan 26
 ok timeout_over_the_module_maximum usage_err "--timeout '70000': expected a number from 1 to 60000" apply x.hdp --pid 7 --timeout 70000
 ok timeout_zero usage_err "--timeout '0'" revert --pid 7 --timeout 0
 ok timeout_at_the_maximum accepted apply x.hdp --pid 7 --timeout 60000
+ok wait_over_a_day usage_err "--wait '86401': expected a number from 0 to 86400" apply x.hdp --pid 7 --wait 86401
+ok wait_zero accepted revert --pid 7 --wait 0
+ok scan_unknown usage_err "--scan 'stacks': expected all or threads" apply x.hdp --pid 7 --scan stacks
+ok scan_threads accepted revert --pid 7 --scan threads
 ok retries_negative usage_err "--retries '-1': expected a number from 0 to 999" apply x.hdp --pid 7 --retries -1
 ok retries_at_the_maximum accepted revert --pid 7 --retries 999
 ok retries_over_the_maximum usage_err "--retries '1000'" revert --pid 7 --retries 1000

@@ -21,6 +21,9 @@ static const struct want cases[] = {
 	{ -EBUSY, HD_FAIL_IP, { "thread 42 is executing parse", "retry later" } },
 	{ -EBUSY, HD_FAIL_STACK, { "returning into parse", "--force" } },
 	{ -EBUSY, HD_FAIL_STACK_DEPTH, { "too deep", "--force" } },
+	{ -EBUSY, HD_FAIL_MEMORY, { "return address into parse lies at 0x7f0012340008 (in [heap])",
+				    "coroutine", "--scan threads" } },
+	{ -EBUSY, HD_FAIL_NO_STACK, { "stack pointer of thread 42", "in no mapping" } },
 	{ -ETIMEDOUT, HD_FAIL_PARK, { "thread 42", "did not stop", "--timeout" } },
 	{ -EILSEQ, HD_FAIL_EXPECT, { "parse", "not what the patch was made for" } },
 	{ -ENOEXEC, HD_FAIL_VMA, { "parse", "executable file mapping" } },
@@ -36,6 +39,7 @@ static const struct want cases[] = {
 	{ -EEXIST, 0, { "taken", "run it again" } },
 	{ -ENOENT, 0, { "no such patch", "hdctl list" } },
 	{ -ENOTEMPTY, 0, { "stacked", "revert that first" } },
+	{ -EALREADY, 0, { "already reverted", "retired" } },
 	{ -EINTR, 0, { "interrupted", "nothing was changed" } },
 	{ -ENOEXEC, 0, { "executable file mapping" } },
 	{ -EILSEQ, 0, { "not what the patch was made for" } },
@@ -59,6 +63,7 @@ TEST(every_refusal_has_its_own_message)
 			.op = "apply", .pid = 1234, .err = w->err,
 			.reason = w->reason, .tid = 42, .func = "parse",
 			.attempts = 10, .delay_ms = 100, .timeout_ms = 2000,
+			.addr = 0x7f0012340008, .mapping = "in [heap]",
 		};
 		char msg[512];
 
@@ -100,7 +105,7 @@ TEST(revert_suggests_its_own_force)
 
 	hd_explain(&r, msg, sizeof(msg));
 	EXPECT_NE(NULL, strstr(msg, "returning into the patch's code"));
-	EXPECT_NE(NULL, strstr(msg, "leaving the code mapped"));
+	EXPECT_NE(NULL, strstr(msg, "the code left to that thread"));
 	r.reason = HD_FAIL_IP;
 	hd_explain(&r, msg, sizeof(msg));
 	EXPECT_NE(NULL, strstr(msg, "--force"));

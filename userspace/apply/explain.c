@@ -9,6 +9,8 @@
  *   $span     "N attempt(s) over S s"    $force    what --force would do, if anything
  *   $code     the function, or for a revert "the patch's code"
  *   $doing    "executing" or "returning into"    $being  "patched" or "reverted"
+ *   $addr     HD_FAIL_MEMORY's word      $mapping  the mapping it lies in
+ *   $scan     how to leave the memory scan out (apply)
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -29,6 +31,12 @@ static const struct explain_row rows[] = {
 	},
 	{ HD_FAIL_STACK, 0,
 	  "$op: thread $tid is $doing $code (being $being) after $span; retry later$force"
+	},
+	{ HD_FAIL_MEMORY, 0,
+	  "$op: a return address into $code lies at $addr ($mapping), on no thread's current stack: a coroutine or fiber suspended inside it, or frames that a signal handler on an alternate stack interrupted; retry once it has returned (--wait)$scan$force"
+	},
+	{ HD_FAIL_NO_STACK, 0,
+	  "$op: the stack pointer of thread $tid of process $pid is in no mapping, so its frames cannot be checked; retry later$force"
 	},
 	{ HD_FAIL_STACK_DEPTH, 0,
 	  "$op: the stack of thread $tid is too deep to check; retry later$force"
@@ -73,6 +81,9 @@ static const struct explain_row rows[] = {
 	},
 	{ 0, ENOENT,
 	  "$op: process $pid has no such patch applied; see 'hdctl list --pid $pid'"
+	},
+	{ 0, EALREADY,
+	  "$op: that patch of process $pid is already reverted (retired: its code stays mapped, unused); see 'hdctl list --pid $pid'"
 	},
 	{ 0, ENOTEMPTY,
 	  "$op: a newer patch of process $pid is stacked on this one; revert that first (patches revert last-in, first-out)"
@@ -120,7 +131,7 @@ static bool is_apply(const struct hd_refusal *r)
 static const char *force_hint(const struct hd_refusal *r)
 {
 	if (!is_apply(r))
-		return " or use --force to restore the functions now, leaving the code mapped";
+		return " or use --force to restore the functions now, the code left to that thread";
 	if (r->reason == HD_FAIL_IP)
 		return "";
 	return " or use --force to skip the stack check";
@@ -144,7 +155,7 @@ static const struct explain_row *find_row(const struct hd_refusal *r)
 static void fill(const struct hd_refusal *r, const char *word, size_t n,
 		 char *buf, size_t len)
 {
-	double span = r->attempts > 1 ?
+	double span = r->waited_s ? r->waited_s : r->attempts > 1 ?
 		(r->attempts - 1) * r->delay_ms / 1000.0 : 0;
 	const char *func = r->func ? r->func : "a function";
 
@@ -172,6 +183,15 @@ static void fill(const struct hd_refusal *r, const char *word, size_t n,
 	else if (IS("doing"))
 		snprintf(buf, len, "%s", r->reason == HD_FAIL_IP ? "executing" :
 			 "returning into");
+	else if (IS("addr"))
+		snprintf(buf, len, "%#llx", (unsigned long long)r->addr);
+	else if (IS("mapping"))
+		snprintf(buf, len, "%s", r->mapping ? r->mapping :
+			 "an unknown mapping");
+	else if (IS("scan"))
+		snprintf(buf, len, "%s", is_apply(r) ?
+			 "; if the program has no such stacks, --scan threads leaves this check out" :
+			 "");
 	else if (IS("being"))
 		snprintf(buf, len, "%s", is_apply(r) ? "patched" : "reverted");
 	else

@@ -45,6 +45,7 @@ int hd_kernel_list(int fd, pid_t pid, struct hd_patch_info **patches,
 		memset(&l, 0, sizeof(l));
 		l.size = sizeof(l);
 		l.pid = pid;
+		l.info_size = sizeof(**patches);
 		if (ioctl(fd, HD_IOC_LIST, &l))
 			return -errno;
 		want_p = l.nr_patches;

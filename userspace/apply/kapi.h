@@ -22,8 +22,9 @@ int hd_kernel_apply(int fd, struct hd_apply *a);
 int hd_kernel_revert(int fd, struct hd_revert *r);
 
 /*
- * The patches applied to @pid, oldest first, and all their redirects.
- * Returns 0 (*np may be 0) or -errno; the arrays are malloc'ed.
+ * The patches applied to @pid, oldest first, then the retired ones
+ * (HD_PATCH_RETIRED, no redirects), and all the redirects.  Returns 0
+ * (*np may be 0) or -errno; the arrays are malloc'ed.
  */
 int hd_kernel_list(int fd, pid_t pid, struct hd_patch_info **patches,
 		   __u32 *np, struct hd_func_info **funcs, __u32 *nf);
@@ -39,6 +40,9 @@ struct hd_refusal {
 	__u32 attempts;
 	__u32 delay_ms;
 	__u32 timeout_ms;
+	double waited_s;	/* how long hdctl waited, if it measured it */
+	__u64 addr;		/* HD_FAIL_MEMORY: where the word lies */
+	const char *mapping;	/* and in which mapping, or NULL */
 };
 
 void hd_explain(const struct hd_refusal *r, char *buf, size_t len);

@@ -230,3 +230,23 @@ uint64_t hd_maps_find_hole(const struct hd_maps *maps, uint64_t lo,
 	}
 	return best;
 }
+
+const char *hd_maps_describe(pid_t pid, uint64_t addr, char *buf, size_t len)
+{
+	const struct hd_map *m;
+	struct hd_maps maps;
+
+	if (hd_maps_read(pid, &maps))
+		return NULL;
+	m = hd_maps_find(&maps, addr);
+	if (!m)
+		snprintf(buf, len, "in no mapping now");
+	else if (!m->path[0])
+		snprintf(buf, len, "in an anonymous mapping %#llx-%#llx",
+			 (unsigned long long)m->start,
+			 (unsigned long long)m->end);
+	else
+		snprintf(buf, len, "in %s", m->path);
+	hd_maps_free(&maps);
+	return buf;
+}

@@ -41,6 +41,12 @@ void hd_maps_free(struct hd_maps *maps);
 
 /* The mapping containing @addr, or NULL. */
 const struct hd_map *hd_maps_find(const struct hd_maps *maps, uint64_t addr);
+/*
+ * "in [heap]", "in an anonymous mapping 0x7f..-0x7f..", "in /path": where
+ * @addr of @pid lies, into @buf; NULL if /proc/PID/maps cannot be read.
+ */
+const char *hd_maps_describe(pid_t pid, uint64_t addr, char *buf,
+			     size_t len);
 
 /*
  * Find @size bytes (page multiple) free in the address space such that

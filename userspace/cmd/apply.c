@@ -15,20 +15,24 @@
 #include "apply/image.h"
 #include "apply/kapi.h"
 #include "apply/plan.h"
+#include "apply/procmaps.h"
 #include "apply/procobj.h"
 #include "base/file.h"
 #include "cmd/hdctl.h"
 #include "cmd/parse.h"
+#include "cmd/wait.h"
 #include "format/hdp.h"
 
 #define STATS_FMT \
-	"pause: park %.1f µs, check %.1f µs, write %.1f µs, release %.1f µs; " \
-	"before it: map %.1f µs, check of the threads asleep %.1f µs; attempts %u\n"
+	"pause: park %.1f µs, check %.1f µs (%.1f MiB of memory scanned), " \
+	"write %.1f µs, release %.1f µs; before it: map %.1f µs, " \
+	"check of the threads asleep %.1f µs; attempts %u\n"
 
 void usage_apply(void)
 {
 	fprintf(hd_usage_out(),
-		"Usage: hdctl [-j] apply FILE.hdp --pid PID [--retries N] [--retry-delay MS]\n"
+		"Usage: hdctl [-j] apply FILE.hdp --pid PID [--wait SECONDS]\n"
+	       "                   [--scan all|threads] [--retries N] [--retry-delay MS]\n"
 	       "                   [--timeout MS] [--force] [--dry-run] [--stats]\n"
 	       "                   [--save-image DIR]\n"
 	       "Apply a patch made by 'hdctl diff' to running process PID: find\n"
@@ -37,6 +41,13 @@ void usage_apply(void)
 	       "module map the code, stop the process (threads asleep in the\n"
 	       "kernel are held where they sleep), check no thread runs a function\n"
 	       "being replaced and redirect the functions, all or nothing.\n"
+	       "While one is busy, it tries again with growing delays for up\n"
+	       "to --wait seconds (default 30; 0: one request), each attempt a\n"
+	       "stop of microseconds.  Besides every thread's stack, the\n"
+	       "process's writable memory is scanned for return addresses into\n"
+	       "the functions (coroutine stacks, frames a signal handler\n"
+	       "interrupted); --scan threads leaves that out, for programs\n"
+	       "known to have no other stacks.\n"
 	       "--force skips the stack check (never the IP check); --dry-run\n"
 	       "stops before the module; --stats (also -v) prints the pause's\n"
 	       "phases and what was done before it; -v prints each redirect;\n"
@@ -53,7 +64,7 @@ static uint64_t monotonic_ns(void)
 
 /* @req: CLOCK_MONOTONIC when the request went to the module and came back. */
 static void report(pid_t pid, const struct hd_apply *a, const struct hd_plan *p,
-		   int stats, const uint64_t req[2])
+		   const struct hd_wait *w, int stats, const uint64_t req[2])
 {
 	const struct hd_timing *t = &a->timing;
 
@@ -70,6 +81,9 @@ static void report(pid_t pid, const struct hd_apply *a, const struct hd_plan *p,
 		json_object_object_add(o, "functions", fn);
 		json_object_object_add(o, "threads", json_object_new_int(a->nr_threads));
 		json_object_object_add(o, "attempts", json_object_new_int(a->attempts_made));
+		json_object_object_add(o, "requests", json_object_new_int(w->requests));
+		json_object_object_add(o, "waited_s", json_object_new_double(w->waited_s));
+		json_object_object_add(o, "scan_bytes", json_object_new_int64(a->scan_bytes));
 		json_object_object_add(o, "park_ns", json_object_new_int64(t->park_ns));
 		json_object_object_add(o, "check_ns", json_object_new_int64(t->check_ns));
 		json_object_object_add(o, "map_ns", json_object_new_int64(t->map_ns));
@@ -90,7 +104,8 @@ static void report(pid_t pid, const struct hd_apply *a, const struct hd_plan *p,
 	       a->nr_threads == 1 ? "" : "s", t->pause_ns / 1000.0);
 	if (stats)
 		printf(STATS_FMT, t->park_ns / 1e3, t->check_ns / 1e3,
-		       t->write_ns / 1e3, t->release_ns / 1e3, t->map_ns / 1e3,
+		       a->scan_bytes / 1048576.0, t->write_ns / 1e3,
+		       t->release_ns / 1e3, t->map_ns / 1e3,
 		       a->precheck_ns / 1e3, a->attempts_made);
 }
 
@@ -101,6 +116,7 @@ struct apply_args {
 	const char *save_dir;
 	bool dry, stats;
 	__u32 flags;
+	unsigned int wait_s;
 	struct hd_retry_args retry;
 };
 
@@ -113,10 +129,13 @@ static int parse_args(int argc, char **argv, struct apply_args *args)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "save-image", required_argument, NULL, 'i' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "scan", required_argument, NULL, 'S' },
 		{ 0 }
 	};
 	int c;
 
+	args->wait_s = HD_WAIT_DEFAULT_S;
 	while ((c = hd_getopt(argc, argv, "", opts)) != -1) {
 		if (hd_retry_option(c, optarg, &args->retry))
 			continue;
@@ -135,6 +154,18 @@ static int parse_args(int argc, char **argv, struct apply_args *args)
 			break;
 		case 'i':
 			args->save_dir = optarg;
+			break;
+		case 'w':
+			args->wait_s = hd_wait_arg(optarg);
+			break;
+		case 'S':
+			if (!strcmp(optarg, "threads"))
+				args->flags |= HD_APPLY_THREAD_STACKS;
+			else if (!strcmp(optarg, "all"))
+				args->flags &= ~HD_APPLY_THREAD_STACKS;
+			else
+				return hd_usage_error("--scan '%s': expected all or threads",
+						      optarg);
 			break;
 		default:
 			return hd_usage_error("unexpected option");
@@ -166,9 +197,11 @@ static void print_plan(const struct hd_plan *p)
 static void fill_request(struct hd_apply *a, const struct apply_args *args,
 			 const struct hd_plan *p)
 {
+	memset(a, 0, sizeof(*a));
 	a->pid = args->pid;
 	a->flags = args->flags;
-	a->attempts = args->retry.attempts;
+	/* Waiting, hdctl retries, one stop per request, unless told. */
+	a->attempts = args->retry.attempts ?: args->wait_s ? 1 : 0;
 	a->retry_delay_ms = args->retry.delay_ms;
 	a->timeout_ms = args->retry.timeout_ms;
 	a->nr_funcs = p->nfuncs;
@@ -185,14 +218,17 @@ static void fill_request(struct hd_apply *a, const struct apply_args *args,
 
 /* The module said no: what, where, and what to do (apply/explain.c). */
 static void refused(int err, const struct hd_apply *a,
-		    const struct apply_args *args, const struct hd_plan *p)
+		    const struct apply_args *args, const struct hd_plan *p,
+		    const struct hd_wait *w)
 {
 	struct hd_refusal why = {
 		.op = "apply", .pid = args->pid, .err = err,
 		.reason = a->fail_reason, .tid = a->fail_tid,
-		.attempts = a->attempts_made,
+		.attempts = w->attempts ?: a->attempts_made,
+		.waited_s = w->requests > 1 ? w->waited_s : 0,
+		.addr = a->fail_addr,
 	};
-	char msg[512];
+	char msg[1536], where[320];
 
 	if (err == -E2BIG && a->data_size) {
 		hd_err("apply: the loaded hotdeploy.ko cannot map a patch's new data (it predates ABI feature 'data'); load this version's module");
@@ -201,30 +237,72 @@ static void refused(int err, const struct hd_apply *a,
 	hd_retry_effective(&args->retry, &why.delay_ms, &why.timeout_ms);
 	if (a->fail_func < p->nfuncs)
 		why.func = p->names[a->fail_func];
+	if (a->fail_reason == HD_FAIL_MEMORY)
+		why.mapping = hd_maps_describe(args->pid, a->fail_addr, where,
+					       sizeof(where));
 	hd_explain(&why, msg, sizeof(msg));
+	if (err == -EBUSY)
+		hd_wait_explain(w, msg, sizeof(msg));
 	hd_err("%s", msg);
+}
+
+/* One request for --wait: the plan's apply, afresh. */
+struct apply_request {
+	const struct apply_args *args;
+	const struct hd_plan *p;
+	struct hd_apply a;
+	int fd;
+};
+
+static int apply_request(void *ctx, struct hd_wait_busy *b)
+{
+	struct apply_request *rq = ctx;
+	int err;
+
+	fill_request(&rq->a, rq->args, rq->p);
+	err = hd_kernel_apply(rq->fd, &rq->a);
+	b->reason = rq->a.fail_reason;
+	b->tid = rq->a.fail_tid;
+	b->func = rq->a.fail_func;
+	b->attempts = rq->a.attempts_made;
+	b->threads = rq->a.nr_threads;
+	b->pause_ns = rq->a.timing.pause_ns;
+	return err;
+}
+
+static const char *apply_name(void *ctx, __u32 func, char *buf, size_t len)
+{
+	const struct apply_request *rq = ctx;
+
+	if (func >= rq->p->nfuncs)
+		return NULL;
+	snprintf(buf, len, "%s()", rq->p->names[func]);
+	return buf;
 }
 
 /* Hand @p to the module and report; HD_EXIT_*. */
 static int apply_plan(const struct apply_args *args, const struct hd_plan *p)
 {
-	struct hd_apply a = { 0 };
+	struct apply_request rq = { .args = args, .p = p };
+	struct hd_wait w = {
+		.op = "apply", .seconds = args->wait_s,
+		.request = apply_request, .name = apply_name, .ctx = &rq,
+	};
 	uint64_t req[2];
-	int fd, err;
+	int err;
 
-	fd = hd_open_dev();
-	if (fd < 0)
+	rq.fd = hd_open_dev();
+	if (rq.fd < 0)
 		return HD_EXIT_FAIL;
-	fill_request(&a, args, p);
 	req[0] = monotonic_ns();
-	err = hd_kernel_apply(fd, &a);
+	err = hd_wait_run(&w);
 	req[1] = monotonic_ns();
-	close(fd);
+	close(rq.fd);
 	if (err) {
-		refused(err, &a, args, p);
+		refused(err, &rq.a, args, p, &w);
 		return HD_EXIT_FAIL;
 	}
-	report(args->pid, &a, p, args->stats || hd_opts.verbose, req);
+	report(args->pid, &rq.a, p, &w, args->stats || hd_opts.verbose, req);
 	return HD_EXIT_OK;
 }
 

@@ -20,7 +20,9 @@ void usage_list(void)
 	fprintf(hd_usage_out(),
 		"Usage: hdctl [-j] list [--pid PID]\n"
 	       "List the patches applied to process PID, or to every process,\n"
-	       "oldest first, with the functions each one redirects.\n");
+	       "oldest first, with the functions each one redirects; then the\n"
+	       "retired ones (reverted, their code still mapped) and the memory\n"
+	       "they hold.\n");
 }
 
 static void comm_of(pid_t pid, char *buf, size_t len)
@@ -80,6 +82,8 @@ static void show_patch(const struct hd_patch_info *p,
 	char t[64];
 	__u32 j;
 
+	bool retired = p->flags & HD_PATCH_RETIRED;
+
 	when(p->applied_ns, t, sizeof(t));
 	if (jpatches) {
 		jpatch = json_object_new_object();
@@ -92,13 +96,21 @@ static void show_patch(const struct hd_patch_info *p,
 				       json_object_new_int64(p->code_size));
 		json_object_object_add(jpatch, "applied",
 				       json_object_new_string(t));
+		json_object_object_add(jpatch, "retired",
+				       json_object_new_boolean(retired));
+		json_object_object_add(jpatch, "map_size",
+				       json_object_new_int64(p->map_size));
 		json_object_object_add(jpatch, "functions", jfuncs);
 		json_object_array_add(jpatches, jpatch);
 	} else {
-		printf("  patch %llu: code %#llx-%#llx, applied %s\n",
+		printf("  patch %llu: code %#llx-%#llx, applied %s",
 		       (unsigned long long)p->patch_id,
 		       (unsigned long long)p->code_addr,
 		       (unsigned long long)(p->code_addr + p->code_size), t);
+		if (retired)
+			printf(", retired: reverted, %llu KiB still mapped",
+			       (unsigned long long)p->map_size / 1024);
+		printf("\n");
 	}
 	for (j = 0; j < p->nr_funcs && j < nf; j++)
 		show_func(&f[j], proc, jfuncs);
@@ -111,7 +123,7 @@ static int list_pid(int fd, pid_t pid, struct json_object *arr, int *shown)
 	struct hd_patch_info *p;
 	struct hd_func_info *f;
 	struct hd_proc proc;
-	__u32 np, nf, i, k = 0;
+	__u32 np, nf, i, k = 0, nr_retired = 0;
 	int ret, have_proc;
 	char comm[64];
 
@@ -132,8 +144,18 @@ static int list_pid(int fd, pid_t pid, struct json_object *arr, int *shown)
 		json_object_object_add(jp, "patches", jpatches);
 		json_object_array_add(arr, jp);
 	} else {
-		printf("pid %d (%s): %u patch%s\n", (int)pid, comm, np,
-		       np == 1 ? "" : "es");
+		for (i = 0; i < np; i++)
+			nr_retired += !!(p[i].flags & HD_PATCH_RETIRED);
+		if (np == nr_retired)
+			printf("pid %d (%s): no patches applied", (int)pid,
+			       comm);
+		else
+			printf("pid %d (%s): %u patch%s", (int)pid, comm,
+			       np - nr_retired,
+			       np - nr_retired == 1 ? "" : "es");
+		if (nr_retired)
+			printf(", %u retired", nr_retired);
+		printf("\n");
 	}
 	for (i = 0; i < np && k <= nf; k += p[i].nr_funcs, i++)
 		show_patch(&p[i], f + k, nf - k, have_proc ? &proc : NULL,

@@ -11,21 +11,28 @@
 
 #include "cmd/hdctl.h"
 #include "cmd/parse.h"
+#include "cmd/wait.h"
 #include "apply/kapi.h"
+#include "apply/procmaps.h"
 #include "apply/procobj.h"
 
 void usage_revert(void)
 {
 	fprintf(hd_usage_out(),
 		"Usage: hdctl [-j] revert --pid PID [--patch ID | --all] [--force]\n"
+	       "                    [--wait SECONDS] [--scan all|threads]\n"
 	       "                    [--retries N] [--retry-delay MS] [--timeout MS]\n"
 	       "Restore the original code of process PID: its most recent patch,\n"
 	       "patch ID (which must be the most recent: patches stack), or all of\n"
 	       "them, newest first.  Like apply, it stops the process for\n"
-	       "microseconds and refuses while a thread runs the code to remove.\n"
+	       "microseconds, and while a thread (or a suspended stack) runs or\n"
+	       "returns into the patch's code it tries again for up to --wait\n"
+	       "seconds (default 30), then refuses.  The patch's code stays\n"
+	       "mapped, retired, for pointers into it the new code may have\n"
+	       "stored; 'hdctl list' shows it.  --scan as for apply.\n"
 	       "--force: if a thread may still run or return into it after every\n"
 	       "attempt (the stack check is conservative), restore the functions\n"
-	       "anyway and leave the patch's code mapped until the process exits.\n");
+	       "anyway, that thread running on in the retired code.\n");
 }
 
 /*
@@ -45,13 +52,17 @@ static const char *redirect_name(int fd, pid_t pid, __u64 id, __u32 index,
 
 	if (hd_kernel_list(fd, pid, &p, &np, &f, &nf))
 		return NULL;
-	for (i = 0; i < np; i++) {
-		if ((id && p[i].patch_id == id) || (!id && i == np - 1))
+	/* Applied ones come first; retired ones have no redirects. */
+	for (i = 0; i < np && !(p[i].flags & HD_PATCH_RETIRED); i++) {
+		bool newest = i + 1 == np ||
+			      (p[i + 1].flags & HD_PATCH_RETIRED);
+
+		if ((id && p[i].patch_id == id) || (!id && newest))
 			break;
 		k += p[i].nr_funcs;
 	}
 	pick = index == ~0U ? 0 : index;
-	if (i < np && pick < p[i].nr_funcs && k + pick < nf &&
+	if (i < np && !(p[i].flags & HD_PATCH_RETIRED) && pick < p[i].nr_funcs && k + pick < nf &&
 	    !hd_proc_open(pid, &proc)) {
 		name = hd_proc_symbolize(&proc, f[k + pick].old_addr, sym,
 					 sizeof(sym));
@@ -75,6 +86,7 @@ struct revert_args {
 	__u64 patch_id;
 	bool all;
 	__u32 flags;
+	unsigned int wait_s;
 	struct hd_retry_args retry;
 };
 
@@ -86,10 +98,13 @@ static int parse_args(int argc, char **argv, struct revert_args *args)
 		{ "all", no_argument, NULL, 'a' },
 		HD_RETRY_OPTIONS,
 		{ "force", no_argument, NULL, 'f' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "scan", required_argument, NULL, 'S' },
 		{ 0 }
 	};
 	int c;
 
+	args->wait_s = HD_WAIT_DEFAULT_S;
 	while ((c = hd_getopt(argc, argv, "", opts)) != -1) {
 		if (hd_retry_option(c, optarg, &args->retry))
 			continue;
@@ -107,6 +122,18 @@ static int parse_args(int argc, char **argv, struct revert_args *args)
 		case 'f':
 			args->flags |= HD_REVERT_FORCE;
 			break;
+		case 'w':
+			args->wait_s = hd_wait_arg(optarg);
+			break;
+		case 'S':
+			if (!strcmp(optarg, "threads"))
+				args->flags |= HD_REVERT_THREAD_STACKS;
+			else if (!strcmp(optarg, "all"))
+				args->flags &= ~HD_REVERT_THREAD_STACKS;
+			else
+				return hd_usage_error("--scan '%s': expected all or threads",
+						      optarg);
+			break;
 		default:
 			return hd_usage_error("unexpected option");
 		}
@@ -122,19 +149,65 @@ static int parse_args(int argc, char **argv, struct revert_args *args)
 
 /* The module said no to @r: what, where, and what to do. */
 static void refused(int fd, int err, const struct hd_revert *r,
-		    const struct revert_args *args, char *msg, size_t len)
+		    const struct revert_args *args, const struct hd_wait *w,
+		    char *msg, size_t len)
 {
 	struct hd_refusal why = {
 		.op = "revert", .pid = args->pid, .err = err,
 		.reason = r->fail_reason, .tid = r->fail_tid,
-		.attempts = r->attempts_made,
+		.attempts = w->attempts ?: r->attempts_made,
+		.waited_s = w->requests > 1 ? w->waited_s : 0,
+		.addr = r->fail_addr,
 	};
-	char name[256];
+	char name[256], where[320];
 
 	hd_retry_effective(&args->retry, &why.delay_ms, &why.timeout_ms);
 	why.func = redirect_name(fd, args->pid, args->patch_id, r->fail_func,
 				 name, sizeof(name));
+	if (r->fail_reason == HD_FAIL_MEMORY)
+		why.mapping = hd_maps_describe(args->pid, r->fail_addr, where,
+					       sizeof(where));
 	hd_explain(&why, msg, len);
+	if (err == -EBUSY)
+		hd_wait_explain(w, msg, len);
+}
+
+/* One request for --wait: the revert, afresh. */
+struct revert_request {
+	const struct revert_args *args;
+	struct hd_revert r;
+	int fd;
+};
+
+static int revert_request(void *ctx, struct hd_wait_busy *b)
+{
+	struct revert_request *rq = ctx;
+	const struct revert_args *args = rq->args;
+	int err;
+
+	memset(&rq->r, 0, sizeof(rq->r));
+	rq->r.pid = args->pid;
+	rq->r.patch_id = args->patch_id;
+	rq->r.flags = args->flags;
+	rq->r.attempts = args->retry.attempts ?: args->wait_s ? 1 : 0;
+	rq->r.retry_delay_ms = args->retry.delay_ms;
+	rq->r.timeout_ms = args->retry.timeout_ms;
+	err = hd_kernel_revert(rq->fd, &rq->r);
+	b->reason = rq->r.fail_reason;
+	b->tid = rq->r.fail_tid;
+	b->func = rq->r.fail_func;
+	b->attempts = rq->r.attempts_made;
+	b->threads = rq->r.nr_threads;
+	b->pause_ns = rq->r.timing.pause_ns;
+	return err;
+}
+
+static const char *revert_name(void *ctx, __u32 func, char *buf, size_t len)
+{
+	struct revert_request *rq = ctx;
+
+	return redirect_name(rq->fd, rq->args->pid, rq->args->patch_id, func,
+			     buf, len);
 }
 
 /* One patch reverted: a line, or an entry of @arr under --json. */
@@ -145,7 +218,7 @@ static void report(const struct hd_revert *r, pid_t pid,
 
 	if (r->out_flags & HD_REVERT_CODE_KEPT)
 		fprintf(stderr,
-			"hdctl: note: thread %u may still run or return into patch %llu's code, so it stays mapped until process %d exits\n",
+			"hdctl: note: thread %u may still run or return into patch %llu's code: it runs on there, the code retired, until it leaves (process %d)\n",
 			r->kept_tid, (unsigned long long)r->reverted_id,
 			(int)pid);
 	if (hd_opts.verbose)
@@ -198,7 +271,7 @@ int cmd_revert(int argc, char **argv)
 	struct revert_args args = { 0 };
 	struct json_object *arr = NULL;
 	int fd, ret, count = 0;
-	char msg[512];
+	char msg[1536];
 
 	ret = parse_args(argc, argv, &args);
 	if (ret)
@@ -209,25 +282,24 @@ int cmd_revert(int argc, char **argv)
 	if (hd_opts.json)
 		arr = json_object_new_array();
 	do {
-		struct hd_revert r = {
-			.pid = args.pid, .patch_id = args.patch_id,
-			.flags = args.flags,
-			.attempts = args.retry.attempts,
-			.retry_delay_ms = args.retry.delay_ms,
-			.timeout_ms = args.retry.timeout_ms,
+		struct revert_request rq = { .args = &args, .fd = fd };
+		struct hd_wait w = {
+			.op = "revert", .seconds = args.wait_s,
+			.request = revert_request, .name = revert_name,
+			.ctx = &rq,
 		};
 
-		ret = hd_kernel_revert(fd, &r);
+		ret = hd_wait_run(&w);
 		if (ret == -ENOENT && args.all && count) {
 			ret = 0;	/* nothing left */
 			break;
 		}
 		if (ret) {
-			refused(fd, ret, &r, &args, msg, sizeof(msg));
+			refused(fd, ret, &rq.r, &args, &w, msg, sizeof(msg));
 			break;
 		}
 		count++;
-		report(&r, args.pid, arr);
+		report(&rq.r, args.pid, arr);
 	} while (args.all);
 	close(fd);
 	if (arr)

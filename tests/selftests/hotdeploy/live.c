@@ -151,7 +151,7 @@ TEST(active_function_is_refused)
 	ASSERT_EQ(0, make_patch("refuse_active", 1, 2, "prog", "/tmp/active.hdp"));
 	ASSERT_EQ(0, start_case(&t, "refuse_active"));
 	usleep(200000);	/* let the thread park */
-	EXPECT_EQ(1, sh("%s/userspace/hdctl apply /tmp/active.hdp --pid %d --retries 2 --retry-delay 10 2>/tmp/active.err",
+	EXPECT_EQ(1, sh("%s/userspace/hdctl apply /tmp/active.hdp --pid %d --wait 0 --retries 2 --retry-delay 10 2>/tmp/active.err",
 			repo(), t.pid));
 	EXPECT_EQ(0, sh("cat /tmp/active.err >&2; grep -q 'live_blocker' /tmp/active.err"));
 	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
@@ -305,7 +305,7 @@ static void expect_apply_refused(struct __test_metadata *_metadata,
 TEST(refused_thread_executing_the_function)
 {
 	expect_apply_refused(_metadata, "refuse_spinning",
-			     "--retries 2 --retry-delay 10 --force",
+			     "--wait 0 --retries 2 --retry-delay 10 --force",
 			     "is executing live_spinner (being patched) after 3 attempts");
 }
 
@@ -323,11 +323,11 @@ TEST(refused_revert_while_a_thread_runs_the_new_code)
 			repo(), t.pid));
 	ASSERT_EQ(0, wait_value(&t, 2, 10000));	/* a thread spins in it */
 	EXPECT_EQ(0, run_refused(1, "thread [0-9]* is executing the new code of live_spinner (being reverted) after 3 attempts",
-				 "userspace/hdctl revert --pid %d --retries 2 --retry-delay 10",
+				 "userspace/hdctl revert --pid %d --wait 0 --retries 2 --retry-delay 10",
 				 t.pid));
 	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q live_spinner",
 			repo(), t.pid));
-	EXPECT_EQ(0, run_refused(0, "stays mapped until process",
+	EXPECT_EQ(0, run_refused(0, "runs on there, the code retired",
 				 "userspace/hdctl revert --pid %d --retries 0 --force",
 				 t.pid));
 	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",

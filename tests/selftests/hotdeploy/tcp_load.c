@@ -447,11 +447,11 @@ static int switch_code(struct load *l, bool apply, char *why,
 		if (apply)
 			rc = run_hdctl(out, sizeof(out), l->err, "--json",
 				       "apply", l->hdp, "--pid", l->pid,
-				       "--retries", "0", NULL);
+				       "--wait", "0", "--retries", "0", NULL);
 		else
 			rc = run_hdctl(out, sizeof(out), l->err, "--json",
-				       "revert", "--pid", l->pid, "--retries",
-				       "0", NULL);
+				       "revert", "--pid", l->pid, "--wait", "0",
+				       "--retries", "0", NULL);
 		wall = now_ns() - t0;
 		if (!rc)
 			break;
