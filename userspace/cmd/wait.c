@@ -103,7 +103,11 @@ int hd_wait_run(struct hd_wait *w)
 			return ret;
 		}
 		fresh = note_seen(w, &b);
-		if (hd_opts.verbose)
+		if (hd_opts.verbose && !b.pause_ns)
+			fprintf(stderr, "hdctl: %s: request %u at %.2f s: no stop (found asleep in the kernel); %s\n",
+				w->op, w->requests, w->waited_s,
+				who(w, &b, buf, sizeof(buf)));
+		else if (hd_opts.verbose)
 			fprintf(stderr, "hdctl: %s: request %u at %.2f s: %u stop%s, the last %.1f µs (%u threads); %s\n",
 				w->op, w->requests, w->waited_s, b.attempts,
 				b.attempts == 1 ? "" : "s", b.pause_ns / 1e3,

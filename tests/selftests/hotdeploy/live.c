@@ -309,6 +309,63 @@ TEST(refused_thread_executing_the_function)
 			     "is executing live_spinner (being patched) after 3 attempts");
 }
 
+/*
+ * A function that is never free: refused after the wait, naming the
+ * thread and the function, with the way out.
+ */
+TEST(refused_after_waiting_for_a_function_never_left)
+{
+	expect_apply_refused(_metadata, "refuse_spinning", "--wait 2",
+			     "thread [0-9]* in live_spinner() never returned in [0-9]* s.*patch the functions it calls instead");
+}
+
+/*
+ * A thread sleeps 3 s inside the function: --wait retries, one short stop
+ * each time, until it has returned; the main loop's calls go on meanwhile
+ * and the first one after the switch runs the new code.
+ */
+TEST(apply_waits_for_a_thread_to_leave_the_function)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("wait_busy", 1, 2, "prog", "/tmp/wait.hdp"));
+	setenv("LIVE_SLOW_MS", "3000", 1);
+	ASSERT_EQ(0, start_case(&t, "wait_busy"));
+	unsetenv("LIVE_SLOW_MS");
+	EXPECT_EQ(0, sh("cd %s && userspace/hdctl -v apply /tmp/wait.hdp --pid %d --wait 10 2>/tmp/wait.err",
+			repo(), t.pid));
+	EXPECT_EQ(0, sh("cat /tmp/wait.err >&2; grep -q 'request [0-9]* at .*: no stop .*; thread [0-9]* in live_slow()' /tmp/wait.err"));
+	EXPECT_EQ(0, sh("grep -q 'request [0-9]* at .*: done' /tmp/wait.err"));
+	/* Every stop short: none over 100 ms, even under TCG. */
+	EXPECT_EQ(0, sh("grep -o 'the last [0-9.]* µs' /tmp/wait.err | awk '$3 > 100000 { bad = 1 } END { exit bad }'"));
+	EXPECT_EQ(0, wait_value(&t, 2, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/* The same, with less patience than the thread sleeps: refused, named. */
+TEST(apply_gives_up_waiting_naming_the_thread)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("wait_busy", 1, 2, "prog", "/tmp/wait.hdp"));
+	setenv("LIVE_SLOW_MS", "60000", 1);
+	ASSERT_EQ(0, start_case(&t, "wait_busy"));
+	unsetenv("LIVE_SLOW_MS");
+	EXPECT_EQ(0, run_refused(1, "returning into live_slow (being patched) after [0-9]* attempts over 1\\.[0-9]* s.*in the way while waiting: thread [0-9]* in live_slow()",
+				 "userspace/hdctl apply /tmp/wait.hdp --pid %d --wait 1",
+				 t.pid));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", NULL, 200));	/* still 1 */
+	EXPECT_EQ(0, stop(&t));
+}
+
 /* A thread always in the new code: revert refused; --force keeps the code. */
 TEST(refused_revert_while_a_thread_runs_the_new_code)
 {
