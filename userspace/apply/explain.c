@@ -151,6 +151,9 @@ static const struct explain_row *find_row(const struct hd_refusal *r)
 	return &rows[sizeof(rows) / sizeof(rows[0]) - 1];
 }
 
+#define SCAN_HINT \
+	"; if the program has no such stacks, --scan threads leaves this check out"
+
 /* The value of $@word (@n bytes), into @buf. */
 static void fill(const struct hd_refusal *r, const char *word, size_t n,
 		 char *buf, size_t len)
@@ -189,9 +192,7 @@ static void fill(const struct hd_refusal *r, const char *word, size_t n,
 		snprintf(buf, len, "%s", r->mapping ? r->mapping :
 			 "an unknown mapping");
 	else if (IS("scan"))
-		snprintf(buf, len, "%s", is_apply(r) ?
-			 "; if the program has no such stacks, --scan threads leaves this check out" :
-			 "");
+		snprintf(buf, len, "%s", is_apply(r) ? SCAN_HINT : "");
 	else if (IS("being"))
 		snprintf(buf, len, "%s", is_apply(r) ? "patched" : "reverted");
 	else
