@@ -338,7 +338,8 @@ TEST(apply_waits_for_a_thread_to_leave_the_function)
 	EXPECT_EQ(0, sh("cd %s && userspace/hdctl -v apply /tmp/wait.hdp --pid %d --wait 10 2>/tmp/wait.err",
 			repo(), t.pid));
 	EXPECT_EQ(0, sh("cat /tmp/wait.err >&2; "
-			"grep -q 'request [0-9]* at .*: no stop .*; thread [0-9]* in live_slow()' /tmp/wait.err"));
+			"grep -q 'request [0-9]* at .*: no stop .*; "
+			"thread [0-9]* in live_slow()' /tmp/wait.err"));
 	EXPECT_EQ(0, sh("grep -q 'request [0-9]* at .*: done' /tmp/wait.err"));
 	/* Every stop short: none over 100 ms, even under TCG. */
 	EXPECT_EQ(0, sh("grep -o 'the last [0-9.]* µs' /tmp/wait.err | "
