@@ -130,7 +130,7 @@ static int hd_scan_range(struct hd_scan *sc, unsigned long addr,
 		for (i = 0; i < got; i++, page += PAGE_SIZE) {
 			unsigned long from = max(addr, page);
 			unsigned long to = min(end, page + PAGE_SIZE);
-			const unsigned long *kaddr;
+			unsigned long *kaddr;
 			const struct hd_range *hit = NULL;
 			unsigned long a, w;
 
