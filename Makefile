@@ -19,7 +19,12 @@ endif
 KDIR ?= /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build
 PREFIX ?= /usr/local
+# On a fresh machine no kernel is installed yet when this is read: the
+# sub-makes that "deps" is followed by must look again, so an empty KVER
+# is not passed down.
+ifneq ($(KVER),)
 export KVER
+endif
 
 CC ?= gcc
 # The kselftest headers come from Debian's linux-source, fetched on demand.
