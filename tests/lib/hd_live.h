@@ -156,4 +156,43 @@ static inline int stop(struct target *t)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* hdctl diff for a live case's versions @from -> @to into @hdp. */
+static inline int make_patch(const char *c, int from, int to,
+			     const char *target, const char *hdp)
+{
+	return sh("cd %s && userspace/hdctl diff build/live/%s/v%d/*.o "
+		  "build/live/%s/v%d/*.o --target build/live/%s/%s -o %s",
+		  repo(), c, from, c, to, c, target, hdp);
+}
+
+/* Start build/live/@c/prog and wait until it prints its first value. */
+static inline int start_case(struct target *t, const char *c)
+{
+	char prog[PATH_MAX];
+
+	snprintf(prog, sizeof(prog), "%s/build/live/%s/prog", repo(), c);
+	if (start(t, prog))
+		return -1;
+	return wait_line(t, "ready ", NULL, 10000) ||
+	       wait_line(t, "value ", NULL, 10000) ? -1 : 0;
+}
+
+/* Run an hdctl command line that must exit with @code and print @what. */
+static inline int run_refused(int code, const char *what, const char *fmt,
+			      ...) __attribute__((format(printf, 3, 4)));
+static inline int run_refused(int code, const char *what, const char *fmt,
+			      ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (sh("cd %s && %s >/tmp/refused.err 2>&1", repo(), cmd) != code)
+		return -1;
+	return sh("cat /tmp/refused.err >&2; grep -q -- '%s' /tmp/refused.err",
+		  what);
+}
+
 #endif /* HD_LIVE_H */

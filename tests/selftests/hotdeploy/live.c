@@ -21,15 +21,6 @@
 #include "hd_selftest.h"
 #include "hd_live.h"
 
-/* hdctl diff for a case's versions @from -> @to into @hdp. */
-static int make_patch(const char *c, int from, int to, const char *target,
-		      const char *hdp)
-{
-	return sh("cd %s && userspace/hdctl diff build/live/%s/v%d/*.o "
-		  "build/live/%s/v%d/*.o --target build/live/%s/%s -o %s",
-		  repo(), c, from, c, to, c, target, hdp);
-}
-
 FIXTURE(live) {
 	struct target t;
 	int started;
@@ -93,18 +84,6 @@ TEST_F_TIMEOUT(live, apply_then_revert, 120)
 	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --all", repo(),
 			self->t.pid));
 	ASSERT_EQ(0, wait_value(&self->t, 1, 10000));
-}
-
-/* Start build/live/@c/prog and wait until it prints its first value. */
-static int start_case(struct target *t, const char *c)
-{
-	char prog[PATH_MAX];
-
-	snprintf(prog, sizeof(prog), "%s/build/live/%s/prog", repo(), c);
-	if (start(t, prog))
-		return -1;
-	return wait_line(t, "ready ", NULL, 10000) ||
-	       wait_line(t, "value ", NULL, 10000) ? -1 : 0;
 }
 
 /*
@@ -260,26 +239,9 @@ TEST(unsupported_change_is_refused)
 
 /*
  * Refusals through hdctl, each with its exit code and a message that says
- * what and what to do.  run_refused() runs an hdctl command line that must
- * exit with @code and print @what.
+ * what and what to do (run_refused()).  The patch is made and the
+ * program started; apply must be refused.
  */
-static int run_refused(int code, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int run_refused(int code, const char *what, const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (sh("cd %s && %s >/tmp/refused.err 2>&1", repo(), cmd) != code)
-		return -1;
-	return sh("cat /tmp/refused.err >&2; grep -q -- '%s' /tmp/refused.err",
-		  what);
-}
-
-/* The patch is made and the program started; apply must be refused. */
 static void expect_apply_refused(struct __test_metadata *_metadata,
 				 const char *c, const char *opts,
 				 const char *what)

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * live_probe() calls through a hook once one is set, else live_value().
+ * Version 2's live_value() sets the hook to a function only version 2
+ * has: after a revert, old code goes on calling new code through that
+ * pointer, which must still lead somewhere.
+ */
+long (*live_hook)(void);
+
+static __attribute__((noipa)) long live_hooked(void)
+{
+	return 3;
+}
+
+__attribute__((noipa)) long live_value(void)
+{
+	live_hook = live_hooked;
+	return 2;
+}
+
+__attribute__((noinline)) long live_probe(void)
+{
+	if (live_hook)
+		return live_hook();
+	return live_value();
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Consistency on every stack: frames of a replaced function that are on
+ * no thread's current stack (a signal handler on an alternate stack
+ * interrupted them, or a coroutine is suspended in them) refuse an apply
+ * until they are gone, and a revert keeps the code that pointers stored
+ * by the new code lead to.  The programs are live cases (tests/live/).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "hd_selftest.h"
+#include "hd_live.h"
+
+/*
+ * The case @c is started with its slow part lasting @ms; an apply that
+ * does not wait is refused with HD_FAIL_MEMORY's message for @func; the
+ * program runs on unchanged; an apply that waits long enough succeeds
+ * once the frame is gone, and the new code runs.
+ */
+static void refused_then_applied(struct __test_metadata *_metadata,
+				 const char *c, const char *func, int ms)
+{
+	char what[512], slow[16];
+	struct target t;
+	long v;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch(c, 1, 2, "prog", "/tmp/stacks.hdp"));
+	snprintf(slow, sizeof(slow), "%d", ms);
+	setenv("LIVE_SLOW_MS", slow, 1);
+	ASSERT_EQ(0, start_case(&t, c));
+	unsetenv("LIVE_SLOW_MS");
+	snprintf(what, sizeof(what),
+		 "a return address into %s lies at 0x[0-9a-f]* (.*), on no thread.s current stack: a coroutine or fiber suspended inside it, or frames that a signal handler on an alternate stack interrupted",
+		 func);
+	EXPECT_EQ(0, run_refused(1, what,
+				 "userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 0 --retries 1",
+				 t.pid));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
+			repo(), t.pid));
+	/* Alive, and still the old code. */
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", &v, 200));
+	EXPECT_EQ(0, waitpid(t.pid, NULL, WNOHANG));
+
+	/* The frame goes away within @ms: --wait gets there. */
+	EXPECT_EQ(0, sh("cd %s && userspace/hdctl -v apply /tmp/stacks.hdp --pid %d --wait 20 2>/tmp/stacks.err",
+			repo(), t.pid));
+	EXPECT_EQ(0, sh("cat /tmp/stacks.err >&2; grep -q 'request [0-9]* at .*: done' /tmp/stacks.err"));
+	EXPECT_EQ(0, wait_value(&t, 2, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
+ * A thread is interrupted inside live_wait(), called by live_outer(), and
+ * its handler sleeps on the alternate signal stack: live_outer()'s frame
+ * lies on the normal stack, which the thread is not on.
+ */
+TEST(refused_while_a_signal_stack_handler_interrupted_the_function)
+{
+	refused_then_applied(_metadata, "altstack", "live_outer", 5000);
+}
+
+/* A makecontext() coroutine is suspended inside live_step(). */
+TEST(refused_while_a_coroutine_is_suspended_inside_the_function)
+{
+	refused_then_applied(_metadata, "coroutine", "live_step", 5000);
+}
+
+/* The same with a stack switched by a few lines of assembly. */
+TEST(refused_while_a_hand_switched_stack_is_inside_the_function)
+{
+	refused_then_applied(_metadata, "coroutine_asm", "live_step", 5000);
+}
+
+/*
+ * With the memory scan left out (--scan threads), the suspended frame is
+ * not seen and the patch applies: that is what the option is for, and
+ * why it is not the default.  (Here the coroutine returns into the old
+ * code's unchanged tail, which is harmless.)
+ */
+TEST(scan_threads_leaves_coroutines_out)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("coroutine", 1, 2, "prog", "/tmp/stacks.hdp"));
+	setenv("LIVE_SLOW_MS", "60000", 1);
+	ASSERT_EQ(0, start_case(&t, "coroutine"));
+	unsetenv("LIVE_SLOW_MS");
+	EXPECT_EQ(0, run_refused(1, "on no thread.s current stack",
+				 "userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 0",
+				 t.pid));
+	EXPECT_EQ(0, sh("cd %s && userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 0 --scan threads",
+			repo(), t.pid));
+	EXPECT_EQ(0, wait_value(&t, 2, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
+ * The new code stores a pointer to a function only it has in a global,
+ * and the old code calls through it: after the revert the pointer still
+ * works (the code is retired, not unmapped), and list shows it.
+ */
+TEST(revert_keeps_code_a_stored_pointer_leads_to)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("retire_fnptr", 1, 2, "prog", "/tmp/retire.hdp"));
+	ASSERT_EQ(0, start_case(&t, "retire_fnptr"));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/retire.hdp --pid %d",
+			repo(), t.pid));
+	/* live_value() v2 sets the hook, live_probe() then calls it. */
+	ASSERT_EQ(0, wait_value(&t, 3, 10000));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --all", repo(),
+			t.pid));
+	/* Still called through the pointer, every 20 ms, for a second. */
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", NULL, 1000));
+	EXPECT_EQ(0, waitpid(t.pid, NULL, WNOHANG));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | tee /dev/stderr | "
+			"grep -q 'no patches applied, 1 retired'",
+			repo(), t.pid));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | "
+			"grep -q 'retired: reverted, [0-9]* KiB still mapped'",
+			repo(), t.pid));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl revert --pid %d --all 2>&1 | "
+			"grep -q 'no such patch applied'", repo(), t.pid));
+	EXPECT_EQ(0, stop(&t));
+}
+
+TEST_HARNESS_MAIN
