@@ -7,8 +7,11 @@
  * looks like an address in it, other than its first byte.  The stack scan is
  * conservative: it needs no frame pointers or unwind tables, and a stale
  * or unrelated word can only make us refuse, never accept wrongly.  Its
- * cost is bounded by HD_STACK_SCAN_MAX per thread; a deeper stack is
- * refused rather than half-checked.  The mmap_lock is held for reading
+ * cost is bounded by HD_STACK_SCAN_MAX per thread.  Where the stack seems
+ * deeper (the mapping holding SP also holds other data: the kernel merges
+ * a thread's stack with an anonymous mapping right above it, such as a
+ * large malloc()), the memory scan that follows reads the rest as any
+ * other memory; without it such a stack is refused, not half-checked.  The mmap_lock is held for reading
  * over one thread's scan at a time: before the pause the other threads
  * run, and one that maps or unmaps memory waits for it.
  */
@@ -142,7 +145,7 @@ static int hd_stack_span(struct task_struct *t, struct mm_struct *mm,
 
 static int hd_check_stack(struct hd_text *tx, struct hd_parker *p,
 			  const struct hd_range *r, unsigned int n,
-			  void *buf, struct hd_busy *busy)
+			  bool memory, void *buf, struct hd_busy *busy)
 {
 	unsigned long sp = p->sp & ~(sizeof(unsigned long) - 1);
 	unsigned long from, stk_lo, stk_hi, addr, lo, hi;
@@ -152,14 +155,17 @@ static int hd_check_stack(struct hd_text *tx, struct hd_parker *p,
 		busy->reason = HD_FAIL_NO_STACK;
 		return -EBUSY;
 	}
+	if (stk_hi - from > HD_STACK_SCAN_MAX) {
+		if (!memory && n) {
+			busy->reason = HD_FAIL_STACK_DEPTH;
+			return -EBUSY;
+		}
+		stk_hi = from + HD_STACK_SCAN_MAX;
+	}
 	p->stk_lo = stk_lo;
 	p->stk_hi = stk_hi;
 	if (!n)
 		return 0;
-	if (stk_hi - from > HD_STACK_SCAN_MAX) {
-		busy->reason = HD_FAIL_STACK_DEPTH;
-		return -EBUSY;
-	}
 	/* Sorted and disjoint: most words fall outside [lo, hi) at once. */
 	lo = r[0].start;
 	hi = r[n - 1].end;
@@ -200,11 +206,12 @@ static int hd_check_stack(struct hd_text *tx, struct hd_parker *p,
  * still run, and once after hd_rv_stop() for the rest: a thread checked
  * the first time is passed over unless it has since woken up (it then ran
  * on, and is checked again) or its registers changed (it woke into a
- * signal handler and parked).  Returns 0, -EBUSY with @busy filled in, or
- * another -errno.
+ * signal handler and parked).  @memory: hd_check_memory() follows in the
+ * stop.  Returns 0, -EBUSY with @busy filled in, or another -errno.
  */
 int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
-		    unsigned int n, bool scan_stack, struct hd_busy *busy)
+		    unsigned int n, bool scan_stack, bool memory,
+		    struct hd_busy *busy)
 {
 	const struct hd_range *hit;
 	struct hd_text tx;
@@ -258,7 +265,7 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		}
 		if (scan_stack) {
 			hd_text_open(&tx, rv->mm, false);
-			ret = hd_check_stack(&tx, p, r, n, buf, busy);
+			ret = hd_check_stack(&tx, p, r, n, memory, buf, busy);
 			hd_text_close(&tx);
 			if (ret)
 				break;

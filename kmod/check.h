@@ -24,7 +24,8 @@ void hd_ranges_sort(struct hd_range *r, unsigned int n);
 const struct hd_range *hd_range_find(const struct hd_range *r,
 				     unsigned int n, unsigned long addr);
 int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
-		    unsigned int n, bool scan_stack, struct hd_busy *busy);
+		    unsigned int n, bool scan_stack, bool memory,
+		    struct hd_busy *busy);
 int hd_check_memory(struct hd_rv *rv, const struct hd_range *r,
 		    unsigned int n, struct hd_busy *busy, u64 *bytes);
 

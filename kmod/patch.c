@@ -217,18 +217,18 @@ static int hd_apply_check_vmas(struct mm_struct *mm, struct hd_apply_req *req)
 
 /*
  * No held thread may be in an old function, nor return into one; with
- * @memory (the target stopped), no other stack either.
+ * @memory, no other stack either, checked once @stopped.
  */
 static int hd_apply_check_active(struct hd_rv *rv, struct hd_apply_req *req,
-				 bool scan_stack, bool memory)
+				 bool scan_stack, bool memory, bool stopped)
 {
 	struct hd_apply *a = &req->args;
 	struct hd_busy busy = { 0 };
 	int ret;
 
 	ret = hd_check_active(rv, req->active, req->nr_active, scan_stack,
-			      &busy);
-	if (!ret && memory)
+			      memory, &busy);
+	if (!ret && memory && stopped)
 		ret = hd_check_memory(rv, req->active, req->nr_active, &busy,
 				      &a->scan_bytes);
 	if (ret) {
@@ -264,7 +264,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 	if (IS_ERR(rv))
 		return PTR_ERR(rv);
 	/* The threads blocked in the kernel, while the others run on. */
-	ret = hd_apply_check_active(rv, req, scan, false);
+	ret = hd_apply_check_active(rv, req, scan, memory, false);
 	a->precheck_ns = ktime_get_ns() - t0;
 	if (ret)
 		goto release;
@@ -281,7 +281,7 @@ static int hd_apply_once(struct task_struct *leader, struct mm_struct *mm,
 	ret = hd_apply_check_vmas(mm, req);
 	if (ret)
 		goto release;
-	ret = hd_apply_check_active(rv, req, scan, memory);
+	ret = hd_apply_check_active(rv, req, scan, memory, true);
 	if (ret)
 		goto release;
 	if (!hd_code_intact(mm, patch->file, patch->code_addr,
@@ -560,15 +560,16 @@ out_free:
  */
 static int hd_revert_check_active(struct hd_rv *rv,
 				  const struct hd_range *range,
-				  struct hd_revert *r, bool keep, bool memory)
+				  struct hd_revert *r, bool keep, bool memory,
+				  bool stopped)
 {
 	struct hd_busy busy = { 0 };
 	int ret;
 
 	if (r->out_flags & HD_REVERT_CODE_KEPT)
 		return 0;	/* one such thread is enough */
-	ret = hd_check_active(rv, range, 1, true, &busy);
-	if (!ret && memory)
+	ret = hd_check_active(rv, range, 1, true, memory, &busy);
+	if (!ret && memory && stopped)
 		ret = hd_check_memory(rv, range, 1, &busy, &r->scan_bytes);
 	if (ret == -EBUSY && keep) {
 		r->out_flags |= HD_REVERT_CODE_KEPT;
@@ -604,7 +605,7 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	rv = hd_rv_begin(leader, mm);
 	if (IS_ERR(rv))
 		return PTR_ERR(rv);
-	ret = hd_revert_check_active(rv, &range, r, keep, false);
+	ret = hd_revert_check_active(rv, &range, r, keep, memory, false);
 	r->precheck_ns = ktime_get_ns() - t0;
 	if (ret)
 		goto release;
@@ -616,7 +617,7 @@ static int hd_revert_once(struct task_struct *leader, struct mm_struct *mm,
 	}
 	r->nr_threads = hd_rv_nr_held(rv);
 	t0 = ktime_get_ns();
-	ret = hd_revert_check_active(rv, &range, r, keep, memory);
+	ret = hd_revert_check_active(rv, &range, r, keep, memory, true);
 	if (ret)
 		goto release;
 	t1 = ktime_get_ns();

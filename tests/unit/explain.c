@@ -20,7 +20,7 @@ struct want {
 static const struct want cases[] = {
 	{ -EBUSY, HD_FAIL_IP, { "thread 42 is executing parse", "retry later" } },
 	{ -EBUSY, HD_FAIL_STACK, { "returning into parse", "--force" } },
-	{ -EBUSY, HD_FAIL_STACK_DEPTH, { "too deep", "--force" } },
+	{ -EBUSY, HD_FAIL_STACK_DEPTH, { "more than 1 MiB above", "--scan at all", "--force" } },
 	{ -EBUSY, HD_FAIL_MEMORY, { "return address into parse lies at 0x7f0012340008 (in [heap])",
 				    "coroutine", "--scan threads" } },
 	{ -EBUSY, HD_FAIL_NO_STACK, { "stack pointer of thread 42", "in no mapping" } },

@@ -39,7 +39,7 @@ static const struct explain_row rows[] = {
 	  "$op: the stack pointer of thread $tid of process $pid is in no mapping, so its frames cannot be checked; retry later$force"
 	},
 	{ HD_FAIL_STACK_DEPTH, 0,
-	  "$op: the stack of thread $tid is too deep to check; retry later$force"
+	  "$op: the mapping that holds the stack of thread $tid reaches more than 1 MiB above its stack pointer (the kernel merged it with other memory), more than the thread scan reads; leave --scan at all (the default) so that the memory scan reads the rest$force"
 	},
 	{ HD_FAIL_MM_LOCKED, 0,
 	  "$op: a thread of process $pid held its memory map locked for over $timeout ms (asleep in the kernel); nothing was changed, retry later or raise --timeout"

@@ -102,6 +102,9 @@ int hd_wait_run(struct hd_wait *w)
 					w->op, w->requests, w->waited_s);
 			return ret;
 		}
+		/* The mapping that holds the stack will not shrink. */
+		if (b.reason == HD_FAIL_STACK_DEPTH)
+			return ret;
 		fresh = note_seen(w, &b);
 		if (hd_opts.verbose && !b.pause_ns)
 			fprintf(stderr, "hdctl: %s: request %u at %.2f s: no stop (found asleep in the kernel); %s\n",

@@ -103,7 +103,9 @@ enum hd_fail {
 	HD_FAIL_NONE = 0,
 	HD_FAIL_IP = 1,		/* fail_tid's IP is inside fail_func */
 	HD_FAIL_STACK = 2,	/* a return address on fail_tid's stack is */
-	HD_FAIL_STACK_DEPTH = 3, /* fail_tid's stack is too deep to scan */
+	HD_FAIL_STACK_DEPTH = 3, /* fail_tid's stack is too deep to scan
+				  * without the memory scan
+				  */
 	HD_FAIL_PARK = 4,	/* fail_tid did not stop within timeout_ms */
 	HD_FAIL_EXPECT = 5,	/* bytes at fail_func's old_addr differ */
 	HD_FAIL_VMA = 6,	/* fail_func not in an executable file mapping */
