@@ -104,6 +104,58 @@ TEST(scan_threads_leaves_coroutines_out)
 }
 
 /*
+ * A function changed only because a changed callee was inlined into it is
+ * replaced, and so checked, like any other: a thread sleeping in it holds
+ * the patch off, named, until it has returned.
+ */
+TEST(a_caller_changed_by_an_inlined_callee_is_waited_for)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("inlined_busy", 1, 2, "prog", "/tmp/stacks.hdp"));
+	setenv("LIVE_SLOW_MS", "5000", 1);
+	ASSERT_EQ(0, start_case(&t, "inlined_busy"));
+	unsetenv("LIVE_SLOW_MS");
+	EXPECT_EQ(0, run_refused(1, "in the way while waiting: thread [0-9]* in live_slow()",
+				 "userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 1",
+				 t.pid));
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", NULL, 200));
+	EXPECT_EQ(0, sh("cd %s && userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 20",
+			repo(), t.pid));
+	EXPECT_EQ(0, wait_value(&t, 2, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
+ * A thread's stack mapping reaches 64 MiB past its stack (merged with
+ * data above it): the thread scan reads 1 MiB of it and the memory scan
+ * the rest, so the patch applies; without the memory scan it is refused
+ * at once, saying why and what to do, not waited on.
+ */
+TEST(a_stack_merged_with_data_above_it_is_read_by_the_memory_scan)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("deep_stack", 1, 2, "prog", "/tmp/stacks.hdp"));
+	ASSERT_EQ(0, start_case(&t, "deep_stack"));
+	EXPECT_EQ(0, run_refused(1, "reaches more than 1 MiB above its stack pointer.*leave --scan at all",
+				 "userspace/hdctl apply /tmp/stacks.hdp --pid %d --scan threads --wait 60",
+				 t.pid));
+	EXPECT_EQ(0, sh("cd %s && userspace/hdctl -v apply /tmp/stacks.hdp --pid %d --wait 0 >/tmp/stacks.err 2>&1",
+			repo(), t.pid));
+	EXPECT_EQ(0, sh("cat /tmp/stacks.err >&2; "
+			"grep -q '6[4-9]\\.[0-9] MiB of memory scanned' /tmp/stacks.err"));
+	EXPECT_EQ(0, wait_value(&t, 2, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
  * The new code stores a pointer to a function only it has in a global,
  * and the old code calls through it: after the revert the pointer still
  * works (the code is retired, not unmapped), and list shows it.
@@ -126,8 +178,8 @@ TEST(revert_keeps_code_a_stored_pointer_leads_to)
 	/* Still called through the pointer, every 20 ms, for a second. */
 	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", NULL, 1000));
 	EXPECT_EQ(0, waitpid(t.pid, NULL, WNOHANG));
-	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | tee /dev/stderr | "
-			"grep -q 'no patches applied, 1 retired'",
+	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d >/tmp/stacks.err; cat /tmp/stacks.err >&2; "
+			"grep -q 'no patches applied, 1 retired' /tmp/stacks.err",
 			repo(), t.pid));
 	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | "
 			"grep -q 'retired: reverted, [0-9]* KiB still mapped'",
