@@ -6,14 +6,17 @@
  * bench_probe() come from a source that tests/bench/gen-target writes, in
  * two versions: the patch is made from them by hdctl diff.
  *
- *   gap-target SPINNERS SLEEPERS [SLEEP_US]
+ *   gap-target SPINNERS SLEEPERS [SLEEP_US [HEAP_MIB]]
  *
  * SPINNERS threads call bench_fn() in a tight loop; SLEEPERS threads call
  * it then sleep SLEEP_US (default 2000) per iteration, so a target with
  * many threads need not oversubscribe the CPUs.  The sleepers' wake-ups
  * are spread over SLEEP_US, as those of independent threads would be:
  * started in step, 63 sleepers waking at once on one emulated CPU keep
- * the spinner off it for milliseconds, with nothing applied.  Commands on stdin, one
+ * the spinner off it for milliseconds, with nothing applied.  HEAP_MIB
+ * (default 0) MiB of heap are allocated and filled with pseudo-random
+ * words, resident, as a program's data would be: what the module's
+ * memory scan reads inside the stop.  Commands on stdin, one
  * per line, answered on stdout:
  *   reset   forget the gaps seen so far          -> "ok"
  *   gap     the largest gap since reset, in µs   -> "gap MAX_US SPIN_US SLEEP_US"
@@ -69,6 +72,7 @@ static _Atomic uint64_t generation;
 static _Atomic uint64_t calls;
 static _Atomic int running;
 static _Atomic int active = 1;
+static unsigned long *heap;
 static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;
 
@@ -224,13 +228,34 @@ static void reset(void)
 			nanosleep(&pause, NULL);
 }
 
+/* @mib MiB of resident heap, no word of it a return address. */
+static int fill_heap(unsigned long mib)
+{
+	size_t i, n = mib * 1048576 / sizeof(*heap);
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	if (!n)
+		return 0;
+	heap = malloc(n * sizeof(*heap));
+	if (!heap)
+		return -1;
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		heap[i] = x;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int spinners, sleepers, i;
 	char line[64];
 
 	if (argc < 3) {
-		fputs("usage: gap-target SPINNERS SLEEPERS [SLEEP_US]\n", stderr);
+		fputs("usage: gap-target SPINNERS SLEEPERS [SLEEP_US [HEAP_MIB]]\n",
+		      stderr);
 		return 2;
 	}
 	spinners = atoi(argv[1]);
@@ -242,6 +267,10 @@ int main(int argc, char **argv)
 	    nworkers > MAX_THREADS || sleep_us < 1 || sleep_us >= 1000000) {
 		fputs("gap-target: bad thread counts or sleep\n", stderr);
 		return 2;
+	}
+	if (fill_heap(argc > 4 ? strtoul(argv[4], NULL, 0) : 0)) {
+		fputs("gap-target: no memory for the heap\n", stderr);
+		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 0; i < nworkers; i++) {
