@@ -85,8 +85,7 @@ static bool hd_stack_continues(const struct vm_area_struct *vma,
  * kernel merged into one mapping, where the words below @sp may be
  * another stack's live frames.
  */
-static bool hd_stack_private(struct mm_struct *mm,
-			     struct vm_area_struct *vma)
+bool hd_stack_private(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	const unsigned long prot = VM_READ | VM_WRITE | VM_EXEC;
 	struct vm_area_struct *prev;

@@ -5,6 +5,8 @@
 #include <linux/types.h>
 
 struct hd_rv;
+struct mm_struct;
+struct vm_area_struct;
 
 /* Code no thread may be executing or returning into: [start, end). */
 struct hd_range {
@@ -27,6 +29,8 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 		    unsigned int n, bool scan_stack, bool memory,
 		    struct hd_busy *busy);
 int hd_check_memory(struct hd_rv *rv, const struct hd_range *r,
-		    unsigned int n, struct hd_busy *busy, u64 *bytes);
+		    unsigned int n, bool stopped, struct hd_busy *busy,
+		    u64 *bytes);
+bool hd_stack_private(struct mm_struct *mm, struct vm_area_struct *vma);
 
 #endif /* _HD_CHECK_H */

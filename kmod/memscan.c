@@ -11,11 +11,21 @@
  * lie).  Conservative as the stack scan: a stale return address in freed
  * memory refuses too.
  *
- * Runs with every thread held: what it reads cannot change under it.  Its
- * cost is one page table walk and one read per resident page; pages never
- * touched are skipped, swapped ones read back.  A shared file mapping is
- * left out (it holds the file, not the program's frames), and so are
- * device mappings.
+ * The scan that decides runs with every thread held: what it reads cannot
+ * change under it.  Its cost is one page table walk and one read per
+ * resident page; pages never touched are skipped, swapped ones read back.
+ * A shared file mapping is left out (it holds the file, not the program's
+ * frames), and so are device mappings.
+ *
+ * The same scan runs first while the target runs, so that a frame that is
+ * there for a while (a coroutine suspended for seconds, what --wait waits
+ * for) refuses each attempt without stopping the target for a whole scan.
+ * It leaves out every mapping that may be a thread's stack (the threads'
+ * stack pointers move): a word it finds, the checks in the stop would
+ * find too (this scan, or a thread's, which reads more), had it not
+ * changed meanwhile; it may miss what they find.  It takes the
+ * mmap_lock a batch at a time, so that the target's mmap() and munmap()
+ * wait for one batch, not for the whole scan.
  */
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -38,6 +48,8 @@ struct hd_span {
 
 struct hd_scan {
 	struct hd_text tx;		/* holds the mmap_lock for reading */
+	struct mm_struct *mm;
+	bool stopped;			/* the target is held */
 	const struct hd_range *r;
 	unsigned int n;
 	unsigned long lo, hi;		/* all of r */
@@ -158,7 +170,14 @@ static int hd_scan_range(struct hd_scan *sc, unsigned long addr,
 		addr = page;
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		cond_resched();
+		if (!sc->stopped) {
+			/* The mapping may change meanwhile: a hole is skipped. */
+			hd_text_close(&sc->tx);
+			cond_resched();
+			hd_text_open(&sc->tx, sc->mm, false);
+		} else {
+			cond_resched();
+		}
 	}
 	return 0;
 }
@@ -192,8 +211,10 @@ static int hd_scan_vma(struct hd_scan *sc, unsigned long start,
 	return 0;
 }
 
-static bool hd_scan_wanted(const struct vm_area_struct *vma)
+static bool hd_scan_wanted(struct hd_scan *sc, struct vm_area_struct *vma)
 {
+	if (!sc->stopped && hd_stack_private(sc->mm, vma))
+		return false;	/* a thread's stack, perhaps */
 	if (!(vma->vm_flags & VM_WRITE))
 		return false;
 	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP))
@@ -213,7 +234,10 @@ static int hd_span_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* The stacks the threads' scans covered, sorted; overlaps are harmless. */
+/*
+ * The stacks the threads' scans covered, sorted; overlaps are harmless.
+ * Before the stop, none: hd_scan_wanted() leaves out whole mappings.
+ */
 static int hd_scan_skips(struct hd_scan *sc, struct hd_rv *rv)
 {
 	unsigned int i;
@@ -222,7 +246,7 @@ static int hd_scan_skips(struct hd_scan *sc, struct hd_rv *rv)
 				  GFP_KERNEL);
 	if (!sc->skip)
 		return -ENOMEM;
-	for (i = 0; i < rv->nr_parkers; i++) {
+	for (i = 0; sc->stopped && i < rv->nr_parkers; i++) {
 		const struct hd_parker *p = rv->parkers[i];
 
 		if (p->stk_hi > p->stk_lo) {
@@ -236,13 +260,15 @@ static int hd_scan_skips(struct hd_scan *sc, struct hd_rv *rv)
 }
 
 /*
- * Scan the writable memory of @rv's stopped target for return addresses
- * into @r (sorted, @n of them), after hd_check_active() has checked every
- * thread.  Returns 0, -EBUSY with @busy filled (no thread: busy->tid 0),
- * or another -errno; *@bytes: how much was read.
+ * Scan the writable memory of @rv's target for return addresses into @r
+ * (sorted, @n of them): @stopped, after hd_check_active() has checked
+ * every thread; or before the stop, as a first look.  Returns 0, -EBUSY
+ * with @busy filled (no thread: busy->tid 0), or another -errno; *@bytes:
+ * how much was read.
  */
 int hd_check_memory(struct hd_rv *rv, const struct hd_range *r,
-		    unsigned int n, struct hd_busy *busy, u64 *bytes)
+		    unsigned int n, bool stopped, struct hd_busy *busy,
+		    u64 *bytes)
 {
 	struct vm_area_struct *vma;
 	struct hd_scan *sc;
@@ -257,6 +283,8 @@ int hd_check_memory(struct hd_rv *rv, const struct hd_range *r,
 		return -ENOMEM;
 	sc->r = r;
 	sc->n = n;
+	sc->mm = rv->mm;
+	sc->stopped = stopped;
 	sc->lo = r[0].start;
 	sc->hi = r[n - 1].end;
 	ret = hd_scan_skips(sc, rv);
@@ -265,7 +293,7 @@ int hd_check_memory(struct hd_rv *rv, const struct hd_range *r,
 	hd_text_open(&sc->tx, rv->mm, false);
 	while ((vma = find_vma(rv->mm, addr))) {
 		addr = vma->vm_end;
-		if (!hd_scan_wanted(vma))
+		if (!hd_scan_wanted(sc, vma))
 			continue;
 		ret = hd_scan_vma(sc, vma->vm_start, vma->vm_end, busy);
 		if (ret)

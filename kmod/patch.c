@@ -217,20 +217,24 @@ static int hd_apply_check_vmas(struct mm_struct *mm, struct hd_apply_req *req)
 
 /*
  * No held thread may be in an old function, nor return into one; with
- * @memory, no other stack either, checked once @stopped.
+ * @memory, no other stack either: a first look before the stop, the
+ * check that decides once @stopped.
  */
 static int hd_apply_check_active(struct hd_rv *rv, struct hd_apply_req *req,
 				 bool scan_stack, bool memory, bool stopped)
 {
 	struct hd_apply *a = &req->args;
 	struct hd_busy busy = { 0 };
+	u64 bytes = 0;
 	int ret;
 
 	ret = hd_check_active(rv, req->active, req->nr_active, scan_stack,
 			      memory, &busy);
-	if (!ret && memory && stopped)
-		ret = hd_check_memory(rv, req->active, req->nr_active, &busy,
-				      &a->scan_bytes);
+	if (!ret && memory)
+		ret = hd_check_memory(rv, req->active, req->nr_active, stopped,
+				      &busy, &bytes);
+	if (stopped)
+		a->scan_bytes = bytes;
 	if (ret) {
 		a->fail_addr = busy.addr;
 		a->fail_reason = busy.reason;
@@ -564,13 +568,16 @@ static int hd_revert_check_active(struct hd_rv *rv,
 				  bool stopped)
 {
 	struct hd_busy busy = { 0 };
+	u64 bytes = 0;
 	int ret;
 
 	if (r->out_flags & HD_REVERT_CODE_KEPT)
 		return 0;	/* one such thread is enough */
 	ret = hd_check_active(rv, range, 1, true, memory, &busy);
-	if (!ret && memory && stopped)
-		ret = hd_check_memory(rv, range, 1, &busy, &r->scan_bytes);
+	if (!ret && memory)
+		ret = hd_check_memory(rv, range, 1, stopped, &busy, &bytes);
+	if (stopped)
+		r->scan_bytes = bytes;
 	if (ret == -EBUSY && keep) {
 		r->out_flags |= HD_REVERT_CODE_KEPT;
 		r->kept_tid = busy.tid;

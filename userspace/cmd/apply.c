@@ -26,7 +26,7 @@
 #define STATS_FMT \
 	"pause: park %.1f µs, check %.1f µs (%.1f MiB of memory scanned), " \
 	"write %.1f µs, release %.1f µs; before it: map %.1f µs, " \
-	"check of the threads asleep %.1f µs; attempts %u\n"
+	"checks while it ran (threads asleep, memory) %.1f µs; attempts %u\n"
 
 void usage_apply(void)
 {

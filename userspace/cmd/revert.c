@@ -223,7 +223,7 @@ static void report(const struct hd_revert *r, pid_t pid,
 			(int)pid);
 	if (hd_opts.verbose)
 		fprintf(stderr,
-			"hdctl: revert: pause: park %.1f µs, check %.1f µs, write %.1f µs, release %.1f µs; before it: check of the threads asleep %.1f µs; attempts %u\n",
+			"hdctl: revert: pause: park %.1f µs, check %.1f µs, write %.1f µs, release %.1f µs; before it: checks while it ran (threads asleep, memory) %.1f µs; attempts %u\n",
 			r->timing.park_ns / 1e3, r->timing.check_ns / 1e3,
 			r->timing.write_ns / 1e3, r->timing.release_ns / 1e3,
 			r->precheck_ns / 1e3, r->attempts_made);

@@ -107,7 +107,7 @@ int hd_wait_run(struct hd_wait *w)
 			return ret;
 		fresh = note_seen(w, &b);
 		if (hd_opts.verbose && !b.pause_ns)
-			fprintf(stderr, "hdctl: %s: request %u at %.2f s: no stop (found asleep in the kernel); %s\n",
+			fprintf(stderr, "hdctl: %s: request %u at %.2f s: no stop (found before it); %s\n",
 				w->op, w->requests, w->waited_s,
 				who(w, &b, buf, sizeof(buf)));
 		else if (hd_opts.verbose)

@@ -7,6 +7,7 @@
  * by the new code lead to.  The programs are live cases (tests/live/).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -18,10 +19,13 @@
  * The case @c is started with its slow part lasting @ms; an apply that
  * does not wait is refused with HD_FAIL_MEMORY's message for @func; the
  * program runs on unchanged; an apply that waits long enough succeeds
- * once the frame is gone, and the new code runs.
+ * once the frame is gone, and the new code runs.  @unstopped: the frame
+ * is not on a thread's stack mapping, so the scan before each stop finds
+ * it and the attempts while it is there stop nothing.
  */
 static void refused_then_applied(struct __test_metadata *_metadata,
-				 const char *c, const char *func, int ms)
+				 const char *c, const char *func, int ms,
+				 bool unstopped)
 {
 	char what[512], slow[16];
 	struct target t;
@@ -51,6 +55,9 @@ static void refused_then_applied(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, sh("cd %s && userspace/hdctl -v apply /tmp/stacks.hdp --pid %d --wait 20 2>/tmp/stacks.err",
 			repo(), t.pid));
 	EXPECT_EQ(0, sh("cat /tmp/stacks.err >&2; grep -q 'request [0-9]* at .*: done' /tmp/stacks.err"));
+	if (unstopped)
+		EXPECT_EQ(0, sh("grep -q 'request [0-9]* at .*: no stop (found before it); a suspended stack in %s()' /tmp/stacks.err",
+				func));
 	EXPECT_EQ(0, wait_value(&t, 2, 10000));
 	EXPECT_EQ(0, stop(&t));
 }
@@ -62,19 +69,19 @@ static void refused_then_applied(struct __test_metadata *_metadata,
  */
 TEST(refused_while_a_signal_stack_handler_interrupted_the_function)
 {
-	refused_then_applied(_metadata, "altstack", "live_outer", 5000);
+	refused_then_applied(_metadata, "altstack", "live_outer", 5000, false);
 }
 
 /* A makecontext() coroutine is suspended inside live_step(). */
 TEST(refused_while_a_coroutine_is_suspended_inside_the_function)
 {
-	refused_then_applied(_metadata, "coroutine", "live_step", 5000);
+	refused_then_applied(_metadata, "coroutine", "live_step", 5000, true);
 }
 
 /* The same with a stack switched by a few lines of assembly. */
 TEST(refused_while_a_hand_switched_stack_is_inside_the_function)
 {
-	refused_then_applied(_metadata, "coroutine_asm", "live_step", 5000);
+	refused_then_applied(_metadata, "coroutine_asm", "live_step", 5000, true);
 }
 
 /*
@@ -150,7 +157,7 @@ TEST(a_stack_merged_with_data_above_it_is_read_by_the_memory_scan)
 	EXPECT_EQ(0, sh("cd %s && userspace/hdctl -v apply /tmp/stacks.hdp --pid %d --wait 0 >/tmp/stacks.err 2>&1",
 			repo(), t.pid));
 	EXPECT_EQ(0, sh("cat /tmp/stacks.err >&2; "
-			"grep -q '6[4-9]\\.[0-9] MiB of memory scanned' /tmp/stacks.err"));
+			"grep -q '[1-9][0-9]\\.[0-9] MiB of memory scanned' /tmp/stacks.err"));
 	EXPECT_EQ(0, wait_value(&t, 2, 10000));
 	EXPECT_EQ(0, stop(&t));
 }
