@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -228,17 +229,26 @@ static void reset(void)
 			nanosleep(&pause, NULL);
 }
 
-/* @mib MiB of resident heap, no word of it a return address. */
+/*
+ * @mib MiB of resident heap, no word of it a return address.  Mapped with
+ * an inaccessible page below it, as malloc() does not: the threads'
+ * stacks are mapped next, right below, and the kernel would merge the
+ * first one with the heap, so that the thread scan alone (--scan
+ * threads, measured beside the default) could not bound that stack.
+ */
 static int fill_heap(unsigned long mib)
 {
 	size_t i, n = mib * 1048576 / sizeof(*heap);
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	char *m;
 
 	if (!n)
 		return 0;
-	heap = malloc(n * sizeof(*heap));
-	if (!heap)
+	m = mmap(NULL, n * sizeof(*heap) + 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || mprotect(m, 4096, PROT_NONE))
 		return -1;
+	heap = (unsigned long *)(m + 4096);
 	for (i = 0; i < n; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
