@@ -11,9 +11,10 @@
  * deeper (the mapping holding SP also holds other data: the kernel merges
  * a thread's stack with an anonymous mapping right above it, such as a
  * large malloc()), the memory scan that follows reads the rest as any
- * other memory; without it such a stack is refused, not half-checked.  The mmap_lock is held for reading
- * over one thread's scan at a time: before the pause the other threads
- * run, and one that maps or unmaps memory waits for it.
+ * other memory; without it such a stack is refused, not half-checked.
+ * The mmap_lock is held for reading over one thread's scan at a time:
+ * before the pause the other threads run, and one that maps or unmaps
+ * memory waits for it.
  */
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>

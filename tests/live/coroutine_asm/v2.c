@@ -19,28 +19,24 @@
  * co_switch(&from_sp, to_sp): push rbp, rbx, r12-r15, store the stack
  * pointer in from_sp, load to_sp, pop the same six and return there.
  */
-void co_switch(void **from, void *to);
-__asm__(".pushsection .text.co_switch,\"ax\",@progbits\n"
-	".globl co_switch\n"
-	".type co_switch, @function\n"
-	"co_switch:\n"
-	"	pushq %rbp\n"
-	"	pushq %rbx\n"
-	"	pushq %r12\n"
-	"	pushq %r13\n"
-	"	pushq %r14\n"
-	"	pushq %r15\n"
-	"	movq %rsp, (%rdi)\n"
-	"	movq %rsi, %rsp\n"
-	"	popq %r15\n"
-	"	popq %r14\n"
-	"	popq %r13\n"
-	"	popq %r12\n"
-	"	popq %rbx\n"
-	"	popq %rbp\n"
-	"	ret\n"
-	".size co_switch, .-co_switch\n"
-	".popsection\n");
+static __attribute__((naked, noinline)) void co_switch(void **from, void *to)
+{
+	__asm__("pushq %rbp\n\t"
+		"pushq %rbx\n\t"
+		"pushq %r12\n\t"
+		"pushq %r13\n\t"
+		"pushq %r14\n\t"
+		"pushq %r15\n\t"
+		"movq %rsp, (%rdi)\n\t"
+		"movq %rsi, %rsp\n\t"
+		"popq %r15\n\t"
+		"popq %r14\n\t"
+		"popq %r13\n\t"
+		"popq %r12\n\t"
+		"popq %rbx\n\t"
+		"popq %rbp\n\t"
+		"ret");
+}
 
 struct co {
 	void *sp;

@@ -54,7 +54,8 @@ static void refused_then_applied(struct __test_metadata *_metadata,
 	/* The frame goes away within @ms: --wait gets there. */
 	EXPECT_EQ(0, sh("cd %s && userspace/hdctl -v apply /tmp/stacks.hdp --pid %d --wait 20 2>/tmp/stacks.err",
 			repo(), t.pid));
-	EXPECT_EQ(0, sh("cat /tmp/stacks.err >&2; grep -q 'request [0-9]* at .*: done' /tmp/stacks.err"));
+	EXPECT_EQ(0, sh("cat /tmp/stacks.err >&2; "
+			"grep -q 'request [0-9]* at .*: done' /tmp/stacks.err"));
 	if (unstopped)
 		EXPECT_EQ(0, sh("grep -q 'request [0-9]* at .*: no stop (found before it); a suspended stack in %s()' /tmp/stacks.err",
 				func));
