@@ -62,6 +62,9 @@ static uint64_t monotonic_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* A stop whose checks took longer than this gets a note on the scan. */
+#define HD_SCAN_NOTE_NS		(50 * 1000 * 1000ULL)
+
 /* @req: CLOCK_MONOTONIC when the request went to the module and came back. */
 static void report(pid_t pid, const struct hd_apply *a, const struct hd_plan *p,
 		   const struct hd_wait *w, int stats, const uint64_t req[2])
@@ -107,6 +110,10 @@ static void report(pid_t pid, const struct hd_apply *a, const struct hd_plan *p,
 		       a->scan_bytes / 1048576.0, t->write_ns / 1e3,
 		       t->release_ns / 1e3, t->map_ns / 1e3,
 		       a->precheck_ns / 1e3, a->attempts_made);
+	/* A long pause the user can avoid: say how. */
+	if (a->scan_bytes && t->check_ns > HD_SCAN_NOTE_NS)
+		fprintf(stderr, "hdctl: apply: the pause was %.1f ms, most of it the memory scan (%.1f MiB); where the program has no coroutines, fibers or signal stacks, --scan threads leaves it out\n",
+			t->pause_ns / 1e6, a->scan_bytes / 1048576.0);
 }
 
 /* What the command line asks for. */
