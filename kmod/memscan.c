@@ -28,6 +28,7 @@
  * wait for one batch, not for the whole scan.
  */
 #include <linux/mm.h>
+#include <linux/pgtable.h>
 #include <linux/mmap_lock.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -120,16 +121,54 @@ static const struct hd_range *hd_scan_word(struct hd_scan *sc,
 	return hd_ends_in_call(b, len) ? hit : NULL;
 }
 
+/*
+ * Where the stretch with no page table from @addr ends: memory the
+ * program never touched has none (a large .bss, a reserved heap), and
+ * asking GUP for each of its pages, one failed fault each, cost more than
+ * the scan itself.  Only the upper levels are read, never a PTE table;
+ * they are not freed while the mmap_lock is held and @addr is in a
+ * mapping.  @addr itself if a page table covers it.
+ */
+static unsigned long hd_scan_hole_end(struct mm_struct *mm,
+				      unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	if (pgd_none(READ_ONCE(*pgd)))
+		return (addr + PGDIR_SIZE) & PGDIR_MASK;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)))
+		return (addr + P4D_SIZE) & P4D_MASK;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(READ_ONCE(*pud)))
+		return (addr + PUD_SIZE) & PUD_MASK;
+	pmd = pmd_offset(pud, addr);
+	if (pmd_none(READ_ONCE(*pmd)))
+		return (addr + PMD_SIZE) & PMD_MASK;
+	return addr;
+}
+
 /* Scan [addr, end) of one mapping.  0, -EBUSY with @busy filled, -errno. */
 static int hd_scan_range(struct hd_scan *sc, unsigned long addr,
 			 unsigned long end, struct hd_busy *busy)
 {
 	while (addr < end) {
 		unsigned long page = addr & PAGE_MASK;
-		unsigned int nr = min_t(unsigned long, HD_SCAN_BATCH,
-					(PAGE_ALIGN(end) - page) >> PAGE_SHIFT);
+		unsigned long next = hd_scan_hole_end(sc->tx.mm, page);
+		unsigned int nr;
 		long got, i;
 
+		if (next != page) {
+			addr = next;	/* 0 past the top: then >= end too */
+			if (!addr || addr >= end)
+				break;
+			continue;
+		}
+		nr = min_t(unsigned long, HD_SCAN_BATCH,
+			   (PAGE_ALIGN(end) - page) >> PAGE_SHIFT);
 		/* FOLL_DUMP: a hole or the zero page fails, not faults in. */
 		got = hd_get_user_pages_remote(sc->tx.mm, page, nr, FOLL_DUMP,
 					       sc->pages);
