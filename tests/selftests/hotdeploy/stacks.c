@@ -15,19 +15,23 @@
 #include "hd_selftest.h"
 #include "hd_live.h"
 
+/* HD_FAIL_MEMORY's message for a frame of @func (a grep pattern). */
+#define MEMORY_REFUSAL(func) \
+	"a return address into " func " lies at 0x[0-9a-f]* (.*), on no thread.s current stack: a coroutine or fiber suspended inside it, or frames that a signal handler on an alternate stack interrupted"
+
 /*
  * The case @c is started with its slow part lasting @ms; an apply that
- * does not wait is refused with HD_FAIL_MEMORY's message for @func; the
- * program runs on unchanged; an apply that waits long enough succeeds
- * once the frame is gone, and the new code runs.  @unstopped: the frame
- * is not on a thread's stack mapping, so the scan before each stop finds
- * it and the attempts while it is there stop nothing.
+ * waits @brief s is refused, printing @what; the program runs on
+ * unchanged; an apply that waits long enough succeeds once the frame is
+ * gone, and the new code runs.  @unstopped: the frame, in @unstopped(),
+ * is on no thread's stack mapping, so the scan before each stop finds it
+ * and the attempts while it is there stop nothing.
  */
 static void refused_then_applied(struct __test_metadata *_metadata,
-				 const char *c, const char *func, int ms,
-				 bool unstopped)
+				 const char *c, int ms, int brief,
+				 const char *what, const char *unstopped)
 {
-	char what[512], slow[16];
+	char slow[16];
 	struct target t;
 	long v;
 	int fd;
@@ -39,12 +43,9 @@ static void refused_then_applied(struct __test_metadata *_metadata,
 	setenv("LIVE_SLOW_MS", slow, 1);
 	ASSERT_EQ(0, start_case(&t, c));
 	unsetenv("LIVE_SLOW_MS");
-	snprintf(what, sizeof(what),
-		 "a return address into %s lies at 0x[0-9a-f]* (.*), on no thread.s current stack: a coroutine or fiber suspended inside it, or frames that a signal handler on an alternate stack interrupted",
-		 func);
 	EXPECT_EQ(0, run_refused(1, what,
-				 "userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 0 --retries 1",
-				 t.pid));
+				 "userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait %d --retries 1",
+				 t.pid, brief));
 	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
 			repo(), t.pid));
 	/* Alive, and still the old code. */
@@ -58,7 +59,7 @@ static void refused_then_applied(struct __test_metadata *_metadata,
 			"grep -q 'request [0-9]* at .*: done' /tmp/stacks.err"));
 	if (unstopped)
 		EXPECT_EQ(0, sh("grep -q 'request [0-9]* at .*: no stop (found before it); a suspended stack in %s()' /tmp/stacks.err",
-				func));
+				unstopped));
 	EXPECT_EQ(0, wait_value(&t, 2, 10000));
 	EXPECT_EQ(0, stop(&t));
 }
@@ -70,19 +71,22 @@ static void refused_then_applied(struct __test_metadata *_metadata,
  */
 TEST(refused_while_a_signal_stack_handler_interrupted_the_function)
 {
-	refused_then_applied(_metadata, "altstack", "live_outer", 5000, false);
+	refused_then_applied(_metadata, "altstack", 5000, 0,
+			     MEMORY_REFUSAL("live_outer"), NULL);
 }
 
 /* A makecontext() coroutine is suspended inside live_step(). */
 TEST(refused_while_a_coroutine_is_suspended_inside_the_function)
 {
-	refused_then_applied(_metadata, "coroutine", "live_step", 5000, true);
+	refused_then_applied(_metadata, "coroutine", 5000, 0,
+			     MEMORY_REFUSAL("live_step"), "live_step");
 }
 
 /* The same with a stack switched by a few lines of assembly. */
 TEST(refused_while_a_hand_switched_stack_is_inside_the_function)
 {
-	refused_then_applied(_metadata, "coroutine_asm", "live_step", 5000, true);
+	refused_then_applied(_metadata, "coroutine_asm", 5000, 0,
+			     MEMORY_REFUSAL("live_step"), "live_step");
 }
 
 /*
@@ -118,23 +122,9 @@ TEST(scan_threads_leaves_coroutines_out)
  */
 TEST(a_caller_changed_by_an_inlined_callee_is_waited_for)
 {
-	struct target t;
-	int fd;
-
-	HD_OPEN_OR_SKIP(fd);
-	close(fd);
-	ASSERT_EQ(0, make_patch("inlined_busy", 1, 2, "prog", "/tmp/stacks.hdp"));
-	setenv("LIVE_SLOW_MS", "5000", 1);
-	ASSERT_EQ(0, start_case(&t, "inlined_busy"));
-	unsetenv("LIVE_SLOW_MS");
-	EXPECT_EQ(0, run_refused(1, "in the way while waiting: thread [0-9]* in live_slow()",
-				 "userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 1",
-				 t.pid));
-	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", NULL, 200));
-	EXPECT_EQ(0, sh("cd %s && userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 20",
-			repo(), t.pid));
-	EXPECT_EQ(0, wait_value(&t, 2, 10000));
-	EXPECT_EQ(0, stop(&t));
+	refused_then_applied(_metadata, "inlined_busy", 5000, 1,
+			     "in the way while waiting: thread [0-9]* in live_slow()",
+			     NULL);
 }
 
 /*
