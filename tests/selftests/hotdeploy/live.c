@@ -46,6 +46,8 @@ FIXTURE_VARIANT_ADD(live, tls_exe_gcc_O2_pie) { "tls_exe", "prog", 2 };
 FIXTURE_VARIANT_ADD(live, tls_exe_clang_O0_nopie) { "tls_exe_clang_O0_nopie", "prog", 2 };
 /* C++ with a thread throwing and catching throughout: a leaf patched. */
 FIXTURE_VARIANT_ADD(live, cxx_leaf) { "cxx_leaf", "prog", 2 };
+/* C++: a virtual function called through its vtable, a template in COMDAT. */
+FIXTURE_VARIANT_ADD(live, cxx_virtual) { "cxx_virtual", "prog", 12 };
 
 /* A library's: general and local dynamic, initial-exec (gcc, clang). */
 FIXTURE_VARIANT_ADD(live, tls_shlib_gcc) { "tls_shlib", "libprobe.so", 2 };
