@@ -41,7 +41,7 @@
 #include "rendezvous.h"
 #include "text.h"
 
-#define HD_SCAN_BATCH	16	/* pages per GUP call */
+#define HD_SCAN_BATCH	64	/* pages per GUP call */
 
 struct hd_span {
 	unsigned long lo, hi;
@@ -51,6 +51,7 @@ struct hd_scan {
 	struct hd_text tx;		/* holds the mmap_lock for reading */
 	struct mm_struct *mm;
 	bool stopped;			/* the target is held */
+	unsigned long resume;		/* not stopped: go on from here */
 	const struct hd_range *r;
 	unsigned int n;
 	unsigned long lo, hi;		/* all of r */
@@ -122,12 +123,35 @@ static const struct hd_range *hd_scan_word(struct hd_scan *sc,
 }
 
 /*
+ * The index of the first of @words[@i..@n) that is a return address into
+ * a range, with *@hit set; @n if none.  The loop that reads every word of
+ * the process: one subtraction and one comparison a word.
+ */
+static unsigned int hd_scan_words(struct hd_scan *sc,
+				  const unsigned long *words, unsigned int i,
+				  unsigned int n, const struct hd_range **hit)
+{
+	const unsigned long lo = sc->lo, span = sc->hi - sc->lo;
+
+	for (; i < n; i++) {
+		if (words[i] - lo >= span)
+			continue;
+		*hit = hd_scan_word(sc, words[i]);
+		if (*hit)
+			break;
+	}
+	return i;
+}
+
+/*
  * Where the stretch with no page table from @addr ends: memory the
  * program never touched has none (a large .bss, a reserved heap), and
  * asking GUP for each of its pages, one failed fault each, cost more than
  * the scan itself.  Only the upper levels are read, never a PTE table;
  * they are not freed while the mmap_lock is held and @addr is in a
- * mapping.  @addr itself if a page table covers it.
+ * mapping found under that hold (before the stop the lock is let go
+ * between batches, and the mapping found again after).  @addr itself if
+ * a page table covers it.
  */
 static unsigned long hd_scan_hole_end(struct mm_struct *mm,
 				      unsigned long addr)
@@ -151,7 +175,11 @@ static unsigned long hd_scan_hole_end(struct mm_struct *mm,
 	return addr;
 }
 
-/* Scan [addr, end) of one mapping.  0, -EBUSY with @busy filled, -errno. */
+/*
+ * Scan [addr, end) of one mapping.  0, -EBUSY with @busy filled, -EAGAIN
+ * when the lock was let go before the target stopped (sc->resume: where
+ * to go on), -errno.
+ */
 static int hd_scan_range(struct hd_scan *sc, unsigned long addr,
 			 unsigned long end, struct hd_busy *busy)
 {
@@ -181,25 +209,19 @@ static int hd_scan_range(struct hd_scan *sc, unsigned long addr,
 		for (i = 0; i < got; i++, page += PAGE_SIZE) {
 			unsigned long from = max(addr, page);
 			unsigned long to = min(end, page + PAGE_SIZE);
-			unsigned long *kaddr;
+			unsigned int k = offset_in_page(from) / sizeof(long);
 			const struct hd_range *hit = NULL;
-			unsigned long a, w;
+			unsigned long *kaddr;
 
 			kaddr = kmap_local_page(sc->pages[i]);
-			for (a = from; a + sizeof(w) <= to; a += sizeof(w)) {
-				w = kaddr[offset_in_page(a) / sizeof(w)];
-				if (w >= sc->lo && w < sc->hi) {
-					hit = hd_scan_word(sc, w);
-					if (hit)
-						break;
-				}
-			}
+			k = hd_scan_words(sc, kaddr, k,
+					  (to - page) / sizeof(long), &hit);
 			kunmap_local(kaddr);
 			sc->bytes += to - from;
 			if (hit) {
 				busy->reason = HD_FAIL_MEMORY;
 				busy->index = hit->index;
-				busy->addr = a;
+				busy->addr = page + k * sizeof(long);
 				while (i < got)
 					put_page(sc->pages[i++]);
 				return -EBUSY;
@@ -209,14 +231,18 @@ static int hd_scan_range(struct hd_scan *sc, unsigned long addr,
 		addr = page;
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		if (!sc->stopped) {
-			/* The mapping may change meanwhile: a hole is skipped. */
+		if (!sc->stopped && addr < end) {
+			/*
+			 * Let the target map and unmap; the mappings may then
+			 * have changed: the caller looks again from @addr.
+			 */
 			hd_text_close(&sc->tx);
 			cond_resched();
 			hd_text_open(&sc->tx, sc->mm, false);
-		} else {
-			cond_resched();
+			sc->resume = addr;
+			return -EAGAIN;
 		}
+		cond_resched();
 	}
 	return 0;
 }
@@ -331,10 +357,17 @@ int hd_check_memory(struct hd_rv *rv, const struct hd_range *r,
 		goto out;
 	hd_text_open(&sc->tx, rv->mm, false);
 	while ((vma = find_vma(rv->mm, addr))) {
+		unsigned long start = max(addr, vma->vm_start);
+
 		addr = vma->vm_end;
 		if (!hd_scan_wanted(sc, vma))
 			continue;
-		ret = hd_scan_vma(sc, vma->vm_start, vma->vm_end, busy);
+		ret = hd_scan_vma(sc, start, vma->vm_end, busy);
+		if (ret == -EAGAIN) {
+			addr = sc->resume;
+			ret = 0;
+			continue;
+		}
 		if (ret)
 			break;
 	}
