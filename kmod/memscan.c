@@ -28,8 +28,8 @@
  * wait for one batch, not for the whole scan.
  */
 #include <linux/mm.h>
-#include <linux/pgtable.h>
 #include <linux/mmap_lock.h>
+#include <linux/pgtable.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
