@@ -154,6 +154,31 @@ TEST(a_stack_merged_with_data_above_it_is_read_by_the_memory_scan)
 }
 
 /*
+ * A thread asleep with its stack pointer in no mapping: its frames cannot
+ * be found, so the apply is refused, naming it, rather than checked
+ * against nothing; --force, which skips the stack scans, is the way out.
+ */
+TEST(refused_a_thread_whose_stack_pointer_is_in_no_mapping)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("no_stack", 1, 2, "prog", "/tmp/stacks.hdp"));
+	ASSERT_EQ(0, start_case(&t, "no_stack"));
+	usleep(200000);	/* let the thread reach its pause() */
+	EXPECT_EQ(0, run_refused(1, "the stack pointer of thread [0-9]* of process [0-9]* is in no mapping",
+				 "userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 0",
+				 t.pid));
+	EXPECT_EQ(-ETIMEDOUT, wait_line(&t, "value ", NULL, 200));
+	EXPECT_EQ(0, sh("cd %s && userspace/hdctl apply /tmp/stacks.hdp --pid %d --wait 0 --force",
+			repo(), t.pid));
+	EXPECT_EQ(0, wait_value(&t, 2, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
  * The new code stores a pointer to a function only it has in a global,
  * and the old code calls through it: after the revert the pointer still
  * works (the code is retired, not unmapped), and list shows it.
