@@ -41,7 +41,7 @@
 #include "rendezvous.h"
 #include "text.h"
 
-#define HD_SCAN_BATCH	64	/* pages per GUP call */
+#define HD_SCAN_BATCH	16	/* pages per GUP call */
 
 struct hd_span {
 	unsigned long lo, hi;
@@ -123,27 +123,6 @@ static const struct hd_range *hd_scan_word(struct hd_scan *sc,
 }
 
 /*
- * The index of the first of @words[@i..@n) that is a return address into
- * a range, with *@hit set; @n if none.  The loop that reads every word of
- * the process: one subtraction and one comparison a word.
- */
-static unsigned int hd_scan_words(struct hd_scan *sc,
-				  const unsigned long *words, unsigned int i,
-				  unsigned int n, const struct hd_range **hit)
-{
-	const unsigned long lo = sc->lo, span = sc->hi - sc->lo;
-
-	for (; i < n; i++) {
-		if (words[i] - lo >= span)
-			continue;
-		*hit = hd_scan_word(sc, words[i]);
-		if (*hit)
-			break;
-	}
-	return i;
-}
-
-/*
  * Where the stretch with no page table from @addr ends: memory the
  * program never touched has none (a large .bss, a reserved heap), and
  * asking GUP for each of its pages, one failed fault each, cost more than
@@ -209,19 +188,25 @@ static int hd_scan_range(struct hd_scan *sc, unsigned long addr,
 		for (i = 0; i < got; i++, page += PAGE_SIZE) {
 			unsigned long from = max(addr, page);
 			unsigned long to = min(end, page + PAGE_SIZE);
-			unsigned int k = offset_in_page(from) / sizeof(long);
-			const struct hd_range *hit = NULL;
 			unsigned long *kaddr;
+			const struct hd_range *hit = NULL;
+			unsigned long a, w;
 
 			kaddr = kmap_local_page(sc->pages[i]);
-			k = hd_scan_words(sc, kaddr, k,
-					  (to - page) / sizeof(long), &hit);
+			for (a = from; a + sizeof(w) <= to; a += sizeof(w)) {
+				w = kaddr[offset_in_page(a) / sizeof(w)];
+				if (w >= sc->lo && w < sc->hi) {
+					hit = hd_scan_word(sc, w);
+					if (hit)
+						break;
+				}
+			}
 			kunmap_local(kaddr);
 			sc->bytes += to - from;
 			if (hit) {
 				busy->reason = HD_FAIL_MEMORY;
 				busy->index = hit->index;
-				busy->addr = page + k * sizeof(long);
+				busy->addr = a;
 				while (i < got)
 					put_page(sc->pages[i++]);
 				return -EBUSY;
