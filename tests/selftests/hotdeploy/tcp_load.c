@@ -312,19 +312,18 @@ static long long json_int(struct json_object *obj, const char *key)
 	return json_object_get_int64(v);
 }
 
-/* The patches in hdctl --json list's output @list. */
-/* The patches "hdctl --json list" shows, @retired ones or applied ones. */
+/* The patches "hdctl --json list" shows in @list, retired or applied. */
 static size_t count_patches(struct json_object *list, bool retired)
 {
 	size_t i, k, n = 0;
 
 	for (i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *ps = json_object_object_get(
-			json_object_array_get_idx(list, i), "patches");
+		struct json_object *proc = json_object_array_get_idx(list, i);
+		struct json_object *ps = json_object_object_get(proc, "patches");
 
 		for (k = 0; k < json_object_array_length(ps); k++) {
-			struct json_object *r = json_object_object_get(
-				json_object_array_get_idx(ps, k), "retired");
+			struct json_object *p = json_object_array_get_idx(ps, k);
+			struct json_object *r = json_object_object_get(p, "retired");
 
 			n += json_object_get_boolean(r) == retired;
 		}
