@@ -281,3 +281,22 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 	kfree(buf);
 	return ret;
 }
+
+/*
+ * Every check of one attempt: the threads (hd_check_active()), then with
+ * @memory the rest of the memory (hd_check_memory()), a first look before
+ * the stop and the one that decides once @stopped.  *@bytes: what the
+ * memory scan read.
+ */
+int hd_check_frames(struct hd_rv *rv, const struct hd_range *r,
+		    unsigned int n, bool scan_stack, bool memory,
+		    bool stopped, struct hd_busy *busy, u64 *bytes)
+{
+	int ret;
+
+	*bytes = 0;
+	ret = hd_check_active(rv, r, n, scan_stack, memory, busy);
+	if (!ret && memory)
+		ret = hd_check_memory(rv, r, n, stopped, busy, bytes);
+	return ret;
+}

@@ -31,6 +31,9 @@ int hd_check_active(struct hd_rv *rv, const struct hd_range *r,
 int hd_check_memory(struct hd_rv *rv, const struct hd_range *r,
 		    unsigned int n, bool stopped, struct hd_busy *busy,
 		    u64 *bytes);
+int hd_check_frames(struct hd_rv *rv, const struct hd_range *r,
+		    unsigned int n, bool scan_stack, bool memory,
+		    bool stopped, struct hd_busy *busy, u64 *bytes);
 bool hd_stack_private(struct mm_struct *mm, struct vm_area_struct *vma);
 
 #endif /* _HD_CHECK_H */

@@ -225,14 +225,11 @@ static int hd_apply_check_active(struct hd_rv *rv, struct hd_apply_req *req,
 {
 	struct hd_apply *a = &req->args;
 	struct hd_busy busy = { 0 };
-	u64 bytes = 0;
+	u64 bytes;
 	int ret;
 
-	ret = hd_check_active(rv, req->active, req->nr_active, scan_stack,
-			      memory, &busy);
-	if (!ret && memory)
-		ret = hd_check_memory(rv, req->active, req->nr_active, stopped,
-				      &busy, &bytes);
+	ret = hd_check_frames(rv, req->active, req->nr_active, scan_stack,
+			      memory, stopped, &busy, &bytes);
 	if (stopped)
 		a->scan_bytes = bytes;
 	if (ret) {
@@ -568,14 +565,13 @@ static int hd_revert_check_active(struct hd_rv *rv,
 				  bool stopped)
 {
 	struct hd_busy busy = { 0 };
-	u64 bytes = 0;
+	u64 bytes;
 	int ret;
 
 	if (r->out_flags & HD_REVERT_CODE_KEPT)
 		return 0;	/* one such thread is enough */
-	ret = hd_check_active(rv, range, 1, true, memory, &busy);
-	if (!ret && memory)
-		ret = hd_check_memory(rv, range, 1, stopped, &busy, &bytes);
+	ret = hd_check_frames(rv, range, 1, true, memory, stopped, &busy,
+			      &bytes);
 	if (stopped)
 		r->scan_bytes = bytes;
 	if (ret == -EBUSY && keep) {
