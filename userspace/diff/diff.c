@@ -1098,7 +1098,7 @@ static long map_section_ref(struct incl *in, const GElf_Sym *s,
 
 	if (!sec)
 		return -1;
-	if (sec->sh.sh_flags & SHF_EXECINSTR) {
+	if ((sec->sh.sh_flags & SHF_EXECINSTR) && in->secmap[s->st_shndx] < 0) {
 		/* -ffunction-sections: the section is one function. */
 		only = sole_symbol(in->o, s->st_shndx, STT_FUNC);
 		if (!only) {
@@ -1293,6 +1293,163 @@ static int add_func(struct incl *in, const struct hd_func_change *c)
 }
 
 /*
+ * Stage 4 for unwinding: the FDEs of the included code, with the CIEs
+ * they use, become one .eh_frame of the patch (ended by a terminator),
+ * which apply has the process register so that an exception, a forced
+ * unwind or a backtrace can pass the new frames.  What the records
+ * refer to (an LSDA in .gcc_except_table, the personality routine's
+ * DW.ref slot) is mapped like any reference of the code: carried, or
+ * the target's own.
+ */
+struct eh_out {
+	uint8_t *buf;
+	size_t len, cap;
+	GElf_Rela *relas;	/* r_info's symbol: an emitted symbol id */
+	size_t nrelas, caprelas;
+	long *copied;		/* record -> its offset in buf, or -1 */
+};
+
+static int eh_grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 64;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	p = realloc(*v, c * size);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+/* Copy record @r, and map the relocations inside it. */
+static long eh_copy(struct incl *in, const struct dsec *sec,
+		    const struct hd_eh_rec *r, struct eh_out *e)
+{
+	size_t at = e->len, i;
+
+	if (eh_grow((void **)&e->buf, &e->cap, e->len + r->size + 4, 1))
+		return hd_fail(in->o->err, -ENOMEM, "out of memory");
+	memcpy(e->buf + at, sec->data + r->off, r->size);
+	e->len += r->size;
+	for (i = 0; i < sec->nrelas; i++) {
+		const GElf_Rela *rel = &sec->relas[i];
+		int64_t addend = rel->r_addend;
+		GElf_Rela *o;
+		long sym;
+
+		if (rel->r_offset < r->off || rel->r_offset >= r->off + r->size)
+			continue;
+		sym = map_sym(in, GELF_R_SYM(rel->r_info), &addend);
+		if (sym < 0)
+			return -1;
+		if (eh_grow((void **)&e->relas, &e->caprelas, e->nrelas + 1,
+			    sizeof(*o)))
+			return hd_fail(in->o->err, -ENOMEM, "out of memory");
+		o = &e->relas[e->nrelas++];
+		o->r_offset = at + (rel->r_offset - r->off);
+		o->r_info = GELF_R_INFO(sym, GELF_R_TYPE(rel->r_info));
+		o->r_addend = addend;
+	}
+	return at;
+}
+
+/* Whether the FDE with pc_begin relocation @rel covers included code. */
+static bool eh_included(const struct incl *in, const GElf_Rela *rel)
+{
+	size_t si = GELF_R_SYM(rel->r_info);
+	const struct dsec *code;
+	size_t shndx;
+
+	if (!si || si >= in->o->nsyms)
+		return false;
+	shndx = in->o->syms[si].sym.st_shndx;
+	code = obj_sec(in->o, shndx);
+	return code && (code->sh.sh_flags & SHF_EXECINSTR) &&
+	       in->secmap[shndx] >= 0;
+}
+
+static int eh_include(struct incl *in, const struct dsec *sec,
+		      const struct hd_eh_rec *v, size_t n, struct eh_out *e)
+{
+	size_t i;
+	long id;
+
+	for (i = 0; i < sec->nrelas; i++) {
+		const struct hd_eh_rec *fde = hd_eh_fde_of(v, n,
+							   sec->relas[i].r_offset);
+		const struct hd_eh_rec *cie;
+		long at, cat;
+		uint32_t ptr;
+
+		if (!fde || !eh_included(in, &sec->relas[i]) ||
+		    e->copied[fde - v] >= 0)
+			continue;
+		for (cie = v; cie->off != fde->cie_off; cie++)
+			;
+		if (e->copied[cie - v] < 0) {
+			e->copied[cie - v] = eh_copy(in, sec, cie, e);
+			if (e->copied[cie - v] < 0)
+				return -1;
+		}
+		cat = e->copied[cie - v];
+		at = eh_copy(in, sec, fde, e);
+		if (at < 0)
+			return -1;
+		e->copied[fde - v] = at;
+		ptr = (uint32_t)(at + 4 - cat);
+		memcpy(e->buf + at + 4, &ptr, sizeof(ptr));
+	}
+	if (!e->len)
+		return 0;
+	memset(e->buf + e->len, 0, 4);	/* the terminator */
+	e->len += 4;
+	id = hd_emit_section(in->em, ".eh_frame", SHT_PROGBITS, SHF_ALLOC, 8,
+			     e->buf, e->len);
+	if (id < 0)
+		return -1;
+	for (i = 0; i < e->nrelas; i++)
+		if (hd_emit_rela(in->em, id, e->relas[i].r_offset,
+				 GELF_R_TYPE(e->relas[i].r_info),
+				 e->relas[i].r_addend,
+				 GELF_R_SYM(e->relas[i].r_info)))
+			return -1;
+	return 0;
+}
+
+static int include_unwind(struct incl *in)
+{
+	size_t eh = hd_eh_section(in->o), n = 0, i;
+	struct eh_out e = { 0 };
+	struct hd_eh_rec *v;
+	int ret = -1;
+
+	if (!eh)
+		return 0;
+	if (hd_eh_records(&in->o->secs[eh], &v, &n))
+		return hd_fail(in->o->err, 0, "%s: its .eh_frame is malformed (or out of memory)",
+			       in->o->path);
+	e.copied = malloc((n + 1) * sizeof(*e.copied));
+	if (!e.copied) {
+		hd_fail(in->o->err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		e.copied[i] = -1;
+	ret = eh_include(in, &in->o->secs[eh], v, n, &e);
+out:
+	free(v);
+	free(e.copied);
+	free(e.buf);
+	free(e.relas);
+	return ret;
+}
+
+/*
  * A function that could not be included was refused (the refusal is
  * recorded, and the others are tried: every refusal is reported at once)
  * or hit an error (recorded in the model's error: stop).  A failure that
@@ -1335,6 +1492,9 @@ static int include_and_emit(struct obj *old, struct obj *new,
 		if (add_func(&in, &changed->funcs[i]) && stop_after(&in, n))
 			goto out;
 	}
+	n = changed->nrefusals;
+	if (include_unwind(&in) && stop_after(&in, n))
+		goto out;
 	/* Relocating an included section may include more. */
 	for (i = 0; i < in.nwork; i++) {
 		n = changed->nrefusals;
@@ -1403,7 +1563,7 @@ static int compare_funcs(struct obj *old, struct obj *new,
 
 /*
  * Stage 3 for unwinding: in a build with exceptions, new code an
- * exception may have to unwind through is refused (diff/unwind.c).
+ * exception may have to unwind through needs unwind tables of its own.
  */
 static int check_unwind(struct obj *new, struct hd_diff *out, size_t from)
 {
@@ -1421,11 +1581,18 @@ static int check_unwind(struct obj *new, struct hd_diff *out, size_t from)
 			if (strcmp(f->name, c->name) ||
 			    !obj_same_unit(f->unit, c->unit))
 				continue;
-			r = hd_func_calls(f);
+			r = hd_eh_covers(new, f->sym.st_shndx, f->sym.st_value);
+			if (r < 0)
+				return hd_fail(new->err, 0, "%s: its .eh_frame is malformed (or out of memory)",
+					       new->path);
+			if (!r)
+				r = hd_func_calls(f);
+			else
+				r = 0;
 			if (r < 0)
 				return hd_fail(new->err, -ENOMEM,
 					       "cannot start the x86-64 decoder (capstone)");
-			if (r && refuse(out, "%s: %s calls other functions in a build with exceptions: an exception thrown below it, or pthread_cancel, would have to unwind through its new code, for which the unwinder has no tables yet (it would abort); only functions that call nothing can be patched here",
+			if (r && refuse(out, "%s: %s calls other functions in a build with exceptions, but has no unwind tables (.eh_frame): an exception thrown below it, or pthread_cancel, could not pass its frame; build it with unwind tables (gcc's default, not -fno-asynchronous-unwind-tables)",
 					new->path, c->name))
 				return -1;
 			break;

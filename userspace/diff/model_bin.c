@@ -38,6 +38,7 @@ enum piece_kind {
 	P_DATA,		/* an object symbol's bytes */
 	P_ANON,		/* unnamed data some relocation refers to */
 	P_ARRAY,	/* .init_array and the like, whole */
+	P_UNWIND,	/* .eh_frame, .gcc_except_table: whole */
 };
 
 struct piece {
@@ -135,19 +136,31 @@ static bool is_array_section(const struct bin *b, size_t i)
 	return false;
 }
 
+/*
+ * The unwind tables: one piece each, whole, so that a patch can carry
+ * its functions' records (diff/unwind.c).  Their pc-relative fields
+ * count from themselves (DWARF's pcrel encoding).
+ */
+static bool is_unwind_section(const struct bin *b, size_t i)
+{
+	return (b->bsh[i].sh_type == SHT_PROGBITS ||
+		b->bsh[i].sh_type == SHT_X86_64_UNWIND) &&
+	       (!strcmp(b->bname[i], ".eh_frame") ||
+		!strcmp(b->bname[i], ".gcc_except_table"));
+}
+
 /* Data sections whose contents are the program's own. */
 static bool is_program_data(const struct bin *b, size_t i)
 {
 	static const char *const linker[] = {
-		".interp", ".eh_frame", ".eh_frame_hdr", ".gcc_except_table",
-		".got", ".got.plt", ".note.ABI-tag",
+		".interp", ".eh_frame_hdr", ".got", ".got.plt", ".note.ABI-tag",
 	};
 	const GElf_Shdr *sh = &b->bsh[i];
 	size_t k;
 
 	if (!(sh->sh_flags & SHF_ALLOC) || (sh->sh_flags & SHF_EXECINSTR))
 		return false;
-	if (is_array_section(b, i))
+	if (is_array_section(b, i) || is_unwind_section(b, i))
 		return true;
 	if (sh->sh_type != SHT_PROGBITS && sh->sh_type != SHT_NOBITS)
 		return false;
@@ -195,6 +208,7 @@ static int read_sections(struct bin *b, Elf *elf)
 		if (!d)
 			goto bad;
 		if (b->bsh[i].sh_type == SHT_PROGBITS ||
+		    b->bsh[i].sh_type == SHT_X86_64_UNWIND ||
 		    b->bsh[i].sh_type == SHT_INIT_ARRAY ||
 		    b->bsh[i].sh_type == SHT_FINI_ARRAY ||
 		    b->bsh[i].sh_type == SHT_PREINIT_ARRAY) {
@@ -501,7 +515,8 @@ static int named_pieces(struct bin *b)
 			if (add_piece(b, sec, addr, size, P_FUNC, i))
 				return -1;
 		} else if ((type == STT_OBJECT || type == STT_TLS) &&
-			   b->modeled[sec] && !is_array_section(b, sec)) {
+			   b->modeled[sec] && !is_array_section(b, sec) &&
+			   !is_unwind_section(b, sec)) {
 			if (addr < sh->sh_addr ||
 			    addr + size > sh->sh_addr + sh->sh_size) {
 				hd_fail(b->o->err, 0, "%s: %s lies outside %s", b->o->path,
@@ -516,6 +531,11 @@ static int named_pieces(struct bin *b)
 		if (b->modeled[i] && is_array_section(b, i) &&
 		    add_piece(b, i, b->bsh[i].sh_addr, b->bsh[i].sh_size,
 			      P_ARRAY, 0))
+			return -1;
+	for (i = 1; i < b->nbsecs; i++)
+		if (b->modeled[i] && is_unwind_section(b, i) &&
+		    add_piece(b, i, b->bsh[i].sh_addr, b->bsh[i].sh_size,
+			      P_UNWIND, 0))
 			return -1;
 	return 0;
 }
@@ -714,6 +734,8 @@ static int reloc_dest(const struct bin *b, const struct piece *loc,
 		*dest = s + r->r_addend + (ref->end - r->r_offset);
 		return 0;
 	}
+	if (loc->kind == P_UNWIND)
+		return 0;
 	/*
 	 * Compilers write pc-relative data as tables of "target - table"
 	 * (jump tables, clang's relative lookup tables), never relative to
@@ -864,7 +886,7 @@ static int note_cut(struct bin *b, struct piece *loc, const GElf_Rela *r)
 	if (!by_place_ref(b, sym) || hd_reloc_via_got(GELF_R_TYPE(r->r_info)))
 		return 0;
 	sec = b->bsyms[sym].st_shndx;
-	if (sec >= b->nbsecs || !b->modeled[sec])
+	if (sec >= b->nbsecs || !b->modeled[sec] || is_unwind_section(b, sec))
 		return 0;
 	if (reloc_dest(b, loc, r, &dest))
 		return 0;
@@ -1081,7 +1103,7 @@ static int piece_section(struct bin *b, size_t i)
 		if (!s->cmpsize)
 			s->cmpsize = p->size;
 	}
-	if (p->kind == P_ANON || p->kind == P_ARRAY) {
+	if (p->kind == P_ANON || p->kind == P_ARRAY || p->kind == P_UNWIND) {
 		GElf_Sym ss = { .st_info = GELF_ST_INFO(STB_LOCAL, STT_SECTION),
 				.st_shndx = p->msec };
 		long m = add_msym(b, "", NULL, &ss);
@@ -1211,7 +1233,8 @@ static struct piece *dest_piece(const struct bin *b, size_t sec, uint64_t dest)
 		return NULL;
 	n = pieces_at(b, sec, dest, 0, v, 64);
 	for (i = 0; i < n; i++)
-		if (v[i]->kind == P_ANON && v[i]->addr == dest)
+		if ((v[i]->kind == P_ANON && v[i]->addr == dest) ||
+		    v[i]->kind == P_UNWIND)
 			return v[i];
 	return data_at(b, sec, dest);
 }

@@ -1,18 +1,136 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Which new code an unwinder could have to pass.  An exception travels
- * through the frames of functions that called what threw; a leaf has no
- * callee, and a tail call leaves no frame of its own, so only a function
- * with a call instruction can be in the way.  Programs built without
- * exceptions (C without -fexceptions) use no personality routine and are
- * not checked: pthread_cancel of a C thread in new code works, as glibc
- * runs a C thread's cleanup handlers when the unwinder stops at a frame
- * it has no tables for (tests/live/cancel_in_new_code).
+ * A build's unwind tables, record by record (the .eh_frame format of the
+ * LSB, "Exception Frames"): a length, then a CIE id of 0 or an FDE's
+ * distance back to its CIE, then the record.  The fields that name code
+ * and data are relocated, so the model reads them as relocations, never
+ * as bytes.
  */
 #include <capstone/capstone.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diff/unwind.h"
+
+size_t hd_eh_section(const struct obj *o)
+{
+	size_t i;
+
+	for (i = 1; i < o->nsecs; i++)
+		if (o->secs[i].name && !strcmp(o->secs[i].name, ".eh_frame") &&
+		    o->secs[i].data)
+			return i;
+	return 0;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* The record starting at @off, or NULL (@v is in offset order). */
+static const struct hd_eh_rec *rec_at(const struct hd_eh_rec *v, size_t n,
+				      uint64_t off)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].off == off ? &v[lo] : NULL;
+}
+
+int hd_eh_records(const struct dsec *sec, struct hd_eh_rec **v, size_t *n)
+{
+	uint64_t size = sec->sh.sh_size, off = 0;
+	size_t cap = 0;
+
+	*v = NULL;
+	*n = 0;
+	while (off + 4 <= size) {
+		uint32_t len = get32(sec->data + off), id;
+		struct hd_eh_rec *r;
+
+		if (!len)
+			break;
+		if (len == 0xffffffff || len < 4 || len > size - off - 4)
+			goto bad;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 256;
+			r = realloc(*v, cap * sizeof(*r));
+			if (!r)
+				goto bad;
+			*v = r;
+		}
+		r = &(*v)[(*n)++];
+		id = get32(sec->data + off + 4);
+		r->off = off;
+		r->size = 4 + (size_t)len;
+		r->cie = !id;
+		r->cie_off = id ? off + 4 - id : off;
+		/* An FDE's CIE comes before it, and is a CIE. */
+		if (id) {
+			const struct hd_eh_rec *c;
+
+			if (id > off + 4)
+				goto bad;
+			c = rec_at(*v, *n - 1, r->cie_off);
+			if (!c || !c->cie)
+				goto bad;
+		}
+		off += r->size;
+	}
+	return 0;
+bad:
+	free(*v);
+	*v = NULL;
+	*n = 0;
+	return -1;
+}
+
+const struct hd_eh_rec *hd_eh_fde_of(const struct hd_eh_rec *v, size_t n,
+				     uint64_t field)
+{
+	const struct hd_eh_rec *r = field >= 8 ? rec_at(v, n, field - 8) : NULL;
+
+	return r && !r->cie ? r : NULL;
+}
+
+int hd_eh_covers(const struct obj *o, size_t shndx, uint64_t value)
+{
+	size_t eh = hd_eh_section(o), n, i;
+	const struct dsec *sec;
+	struct hd_eh_rec *v;
+	int found = 0;
+
+	if (!eh)
+		return 0;
+	sec = &o->secs[eh];
+	if (hd_eh_records(sec, &v, &n))
+		return -1;
+	for (i = 0; i < sec->nrelas && !found; i++) {
+		const GElf_Rela *r = &sec->relas[i];
+		size_t si = GELF_R_SYM(r->r_info);
+		const GElf_Sym *s;
+
+		if (!si || si >= o->nsyms)
+			continue;
+		s = &o->syms[si].sym;
+		found = s->st_shndx == shndx &&
+			s->st_value + r->r_addend == value &&
+			hd_eh_fde_of(v, n, r->r_offset);
+	}
+	free(v);
+	return found;
+}
 
 /* __gxx_personality_v0 (C++), __gcc_personality_v0 (C, -fexceptions). */
 static bool is_personality(const char *name)
