@@ -16,6 +16,7 @@
 #include "apply/plan.h"
 #include "apply/procobj.h"
 #include "apply/tls.h"
+#include "apply/unwind.h"
 #include "elf/reloc.h"
 #include "format/hdp.h"
 
@@ -72,8 +73,6 @@ static int layout(Elf *elf, struct hd_plan *p, size_t *end, size_t *dend,
 		    !sh.sh_size)
 			continue;
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (name && !strcmp(name, ".eh_frame"))
-			continue;	/* the patch's code is not unwound */
 		if (sh.sh_flags & SHF_TLS)
 			return hd_fail(err, 0, "section %s holds thread-local data", name);
 		if ((sh.sh_flags & SHF_WRITE) && (sh.sh_flags & SHF_EXECINSTR))
@@ -85,6 +84,15 @@ static int layout(Elf *elf, struct hd_plan *p, size_t *end, size_t *dend,
 		data = (sh.sh_flags & SHF_WRITE) || sh.sh_type == SHT_NOBITS;
 		if (place(p, ndx, &sh, data ? dend : end, data, err))
 			return -1;
+		if (name && !strcmp(name, ".eh_frame") && !data) {
+			struct hd_unwind *u = &p->unwind;
+
+			if (u->ntables == HD_UNWIND_MAX_TABLES)
+				return hd_fail(err, 0, "more than %d unwind tables",
+					       HD_UNWIND_MAX_TABLES);
+			u->table[u->ntables] = p->sec_off[ndx];
+			u->table_size[u->ntables++] = sh.sh_size;
+		}
 	}
 	return 0;
 }
@@ -342,10 +350,20 @@ int hd_plan_make(const struct hdp_file *f, const struct hd_proc *proc,
 		return -1;
 	cap = f->nrelocs;
 	stubs.base = (end + 15) & ~15ULL;
-	p->data_off = (stubs.base + cap * HD_STUB_ENTRY_SIZE + PAGE - 1) &
+	/* The unwind entries after the stubs, their state after the data. */
+	hd_unwind_size(&p->unwind, f->nfuncs);
+	p->unwind.code_off = (stubs.base + cap * HD_STUB_ENTRY_SIZE + 15) &
+			     ~15ULL;
+	p->unwind.data_off = (dend + 15) & ~15ULL;
+	p->data_off = (p->unwind.code_off + p->unwind.code_size + PAGE - 1) &
 		      ~(PAGE - 1);
 	if (!p->data_off)
 		p->data_off = PAGE;
+	dend = p->unwind.data_off + p->unwind.data_size;
+	p->unwind.data_off += p->data_off;
+	if (dend > HD_MAX_DATA_SIZE || p->data_off > HD_MAX_CODE_SIZE)
+		return hd_fail(err, 0, "the patch exceeds %u bytes of code or data",
+			       HD_MAX_CODE_SIZE);
 	p->size = p->data_off + ((dend + PAGE - 1) & ~(PAGE - 1));
 	for (i = 0; i < HD_PLAN_MAX_SECS; i++)
 		if (p->placed[i] == 2)
@@ -371,7 +389,12 @@ int hd_plan_make(const struct hdp_file *f, const struct hd_proc *proc,
 		goto out;
 	if (hd_reloc_apply(p->image, p->size, p->addr, rel, nrel, &stubs, err))
 		goto out;
+	if (hd_unwind_resolve(&p->unwind, p->image, proc, err))
+		goto out;
 	ret = plan_funcs(f, proc, obj, p, err);
+	if (!ret)
+		hd_unwind_write(&p->unwind, p->image, p->addr, p->funcs,
+				p->nfuncs);
 out:
 	free(rel);
 	free(stubs.value);

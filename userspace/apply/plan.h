@@ -11,6 +11,7 @@
 
 #include <linux/hotdeploy.h>
 
+#include "apply/unwind.h"
 #include "base/error.h"
 
 #define HD_PLAN_MAX_SECS	4096
@@ -28,6 +29,7 @@ struct hd_plan {
 	struct hd_func *funcs;	/* the redirects, for HD_IOC_APPLY */
 	const char **names;	/* their old functions' names */
 	__u32 nfuncs;
+	struct hd_unwind unwind;	/* the patch's unwind tables */
 };
 
 /*

@@ -199,6 +199,13 @@ static void print_plan(const struct hd_plan *p)
 			p->names[i], (unsigned long long)p->funcs[i].old_addr,
 			(unsigned long long)p->funcs[i].new_addr,
 			p->funcs[i].expect_len);
+	if (p->unwind.ntables && p->unwind.register_fn)
+		fprintf(stderr, "hdctl: apply: %zu unwind table%s, registered by the process at the first call into the patch (__register_frame_info at %#llx)\n",
+			p->unwind.ntables, p->unwind.ntables == 1 ? "" : "s",
+			(unsigned long long)p->unwind.register_fn);
+	else if (p->unwind.ntables)
+		fprintf(stderr, "hdctl: apply: %zu unwind table%s, not registered: the process has no unwinder loaded (libgcc_s); a backtrace through the new code stops there\n",
+			p->unwind.ntables, p->unwind.ntables == 1 ? "" : "s");
 }
 
 /* The module's request for @p, as @args asks. */
