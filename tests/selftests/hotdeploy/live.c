@@ -46,6 +46,14 @@ FIXTURE_VARIANT_ADD(live, tls_exe_gcc_O2_pie) { "tls_exe", "prog", 2 };
 FIXTURE_VARIANT_ADD(live, tls_exe_clang_O0_nopie) { "tls_exe_clang_O0_nopie", "prog", 2 };
 /* C++ with a thread throwing and catching throughout: a leaf patched. */
 FIXTURE_VARIANT_ADD(live, cxx_leaf) { "cxx_leaf", "prog", 2 };
+/*
+ * C++: exceptions thrown through a patched function (a cleanup and a
+ * catch clause in its frame) from four threads and the probe, caught by
+ * the old callers: the patch's tables, registered at its first call.
+ */
+FIXTURE_VARIANT_ADD(live, cxx_throw) { "cxx_throw", "prog", 2 };
+/* C: backtrace() walks through the new frame to main. */
+FIXTURE_VARIANT_ADD(live, backtrace_new_code) { "backtrace_new_code", "prog", 2 };
 /* C++: a virtual function called through its vtable, a template in COMDAT. */
 FIXTURE_VARIANT_ADD(live, cxx_virtual) { "cxx_virtual", "prog", 12 };
 
@@ -373,6 +381,26 @@ TEST(cancel_a_thread_inside_new_code)
 	ASSERT_EQ(0, make_patch("cancel_in_new_code", 1, 2, "prog", "/tmp/cn.hdp"));
 	ASSERT_EQ(0, start_case(&t, "cancel_in_new_code"));
 	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/cn.hdp --pid %d",
+			repo(), t.pid));
+	EXPECT_EQ(0, wait_value(&t, 3, 10000));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
+ * C++: the same, and the cancellation runs the destructor of an object in
+ * the new frame, which the unwinder reaches through the patch's tables
+ * (tests/live/cxx_cancel).
+ */
+TEST(cancel_a_cxx_thread_inside_new_code)
+{
+	struct target t;
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("cxx_cancel", 1, 2, "prog", "/tmp/cc.hdp"));
+	ASSERT_EQ(0, start_case(&t, "cxx_cancel"));
+	ASSERT_EQ(0, sh("%s/userspace/hdctl apply /tmp/cc.hdp --pid %d",
 			repo(), t.pid));
 	EXPECT_EQ(0, wait_value(&t, 3, 10000));
 	EXPECT_EQ(0, stop(&t));
