@@ -172,6 +172,7 @@ DIFF_CASE(switch_table)
 DIFF_CASE(copy_reloc)
 DIFF_CASE(static_local_same_name)
 DIFF_CASE(alias_changed)
+DIFF_CASE(merged_constant)
 DIFF_CASE(line_only)
 DIFF_CASE(end_of_object)
 

@@ -133,6 +133,37 @@ struct target {
 	bool section;
 };
 
+/*
+ * A constant of a mergeable section (.rodata.cst16: entries of sh_entsize
+ * bytes, which the linker deduplicates, so their order means nothing):
+ * compared by the entry referred to, and the place in it.
+ */
+static int merged_constant(struct obj *o, const struct obj_func *f,
+			   const GElf_Rela *r, const GElf_Sym *sym,
+			   const struct dsec *sec, struct target *t)
+{
+	uint64_t size = sec->sh.sh_entsize;
+	int64_t pos = (int64_t)sym->st_value, entry;
+
+	/*
+	 * A label (.LC0) names its entry; through the section symbol, the
+	 * addend says which, biased by the field's end when rip-relative.
+	 */
+	if (GELF_ST_TYPE(sym->st_info) == STT_SECTION)
+		pos = t->off + (hd_reloc_pc_relative(GELF_R_TYPE(r->r_info)) ?
+				hd_reloc_width(GELF_R_TYPE(r->r_info)) : 0);
+	entry = pos >= 0 ? pos - pos % (int64_t)size : -1;
+	if (entry < 0 || (uint64_t)entry + size > sec->sh.sh_size) {
+		hd_fail(o->err, 0, "%s: %s: constant reference outside %s",
+			o->path, f->name, t->name);
+		return -1;
+	}
+	t->data = sec->data + entry;
+	t->datalen = size;
+	t->off -= entry;
+	return 0;
+}
+
 static int reloc_target(struct obj *o, const struct obj_func *f,
 			const GElf_Rela *r, struct target *t)
 {
@@ -175,6 +206,9 @@ static int reloc_target(struct obj *o, const struct obj_func *f,
 	t->name = sec->name;
 	t->namelen = strlen(t->name);
 	t->off = (int64_t)sym->st_value + r->r_addend;
+	if (!(sec->sh.sh_flags & SHF_STRINGS) &&
+	    (sec->sh.sh_flags & SHF_MERGE) && sec->sh.sh_entsize && sec->data)
+		return merged_constant(o, f, r, sym, sec, t);
 	if (!(sec->sh.sh_flags & SHF_STRINGS)) {
 		/*
 		 * An offset into data whose extent is unknown (gcc -O0's
