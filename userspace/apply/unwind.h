@@ -19,7 +19,7 @@
 
 #include "base/error.h"
 
-#define HD_UNWIND_MAX_TABLES	64
+#define HD_UNWIND_MAX_TABLES	1024
 #define HD_UNWIND_ENTRY_SIZE	32
 /* libgcc's struct object is 48 bytes; room for what a later one adds. */
 #define HD_UNWIND_OBJECT_SIZE	128

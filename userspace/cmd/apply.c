@@ -208,6 +208,35 @@ static void print_plan(const struct hd_plan *p)
 			p->unwind.ntables, p->unwind.ntables == 1 ? "" : "s");
 }
 
+/*
+ * -v: the gdb command that gives gdb the patch's symbols and unwind
+ * tables where they are in the process (the .hdp is an ELF object).
+ */
+static void print_gdb(const struct hdp_file *f, const struct hd_plan *p,
+		      const char *path)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(f->elf, &shstrndx))
+		return;
+	fprintf(stderr, "hdctl: apply: for gdb: add-symbol-file %s", path);
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		size_t ndx = elf_ndxscn(scn);
+		const char *name;
+
+		if (ndx >= HD_PLAN_MAX_SECS || !p->placed[ndx] ||
+		    !gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(f->elf, shstrndx, sh.sh_name);
+		if (name)
+			fprintf(stderr, " -s %s %#llx", name,
+				(unsigned long long)(p->addr + p->sec_off[ndx]));
+	}
+	fputc('\n', stderr);
+}
+
 /* The module's request for @p, as @args asks. */
 static void fill_request(struct hd_apply *a, const struct apply_args *args,
 			 const struct hd_plan *p)
@@ -373,8 +402,10 @@ int cmd_apply(int argc, char **argv)
 		hd_err("apply: %s", e.msg);
 		goto out_proc;
 	}
-	if (hd_opts.verbose)
+	if (hd_opts.verbose) {
 		print_plan(&p);
+		print_gdb(&f, &p, args.path);
+	}
 	if (args.save_dir &&
 	    hd_image_save(args.save_dir, args.pid, p.addr, p.image, p.size,
 			  p.funcs, p.names, p.nfuncs, msg, sizeof(msg))) {

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 static volatile long wrong;
 
@@ -39,6 +40,7 @@ static long caught(void)
 	return 9;
 }
 
+/* Mostly asleep: a stop must find no thread inside work(). */
 static void thrower()
 {
 	for (;;) {
@@ -46,6 +48,7 @@ static void thrower()
 
 		if (v != 1 && v != 2)
 			wrong = 1;
+		usleep(1000);
 	}
 }
 

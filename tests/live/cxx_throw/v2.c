@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 static volatile long wrong;
 
@@ -48,6 +49,7 @@ static long caught(void)
 	return 9;
 }
 
+/* Mostly asleep: a stop must find no thread inside work(). */
 static void thrower()
 {
 	for (;;) {
@@ -55,6 +57,7 @@ static void thrower()
 
 		if (v != 1 && v != 2)
 			wrong = 1;
+		usleep(1000);
 	}
 }
 

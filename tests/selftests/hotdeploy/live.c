@@ -406,6 +406,47 @@ TEST(cancel_a_cxx_thread_inside_new_code)
 	EXPECT_EQ(0, stop(&t));
 }
 
+/*
+ * gdb's "bt" of a thread sleeping in new code names the new frame and
+ * walks on to its caller, given the add-symbol-file command that
+ * "hdctl -v apply" prints (tests/live/gdb_new_frame).  gdb takes a while
+ * under emulation: a fixture for the longer timeout.
+ */
+FIXTURE(gdb) {
+	struct target t;
+	int started;
+};
+
+FIXTURE_SETUP(gdb)
+{
+	int fd;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("gdb_new_frame", 1, 2, "prog", "/tmp/gdb.hdp"));
+	ASSERT_EQ(0, start_case(&self->t, "gdb_new_frame"));
+	self->started = 1;
+}
+
+FIXTURE_TEARDOWN(gdb)
+{
+	if (self->started)
+		EXPECT_EQ(0, stop(&self->t));
+}
+
+TEST_F_TIMEOUT(gdb, walks_through_new_code, 300)
+{
+	if (!self->started)
+		return;
+	ASSERT_EQ(0, sh("%s/userspace/hdctl -v apply /tmp/gdb.hdp --pid %d 2>/tmp/gdb.v || { cat /tmp/gdb.v; false; }",
+			repo(), self->t.pid));
+	ASSERT_EQ(0, wait_value(&self->t, 2, 10000));
+	EXPECT_EQ(0, sh("gdb -nx -iex 'set debuginfod enabled off' -p %d -batch -ex \"$(sed -n 's/.*for gdb: //p' /tmp/gdb.v)\" -ex 'thread apply all bt' >/tmp/gdb.bt 2>&1; grep -A1 ' in nap ()' /tmp/gdb.bt | grep -q ' in worker '",
+			self->t.pid)) {
+		sh("cat /tmp/gdb.v /tmp/gdb.bt | grep -v 'New LWP' | tail -n 40 | sed 's/^/# gdb: /'");
+	}
+}
+
 TEST(refused_ifunc_the_process_never_resolved)
 {
 	expect_apply_refused(_metadata, "refuse_ifunc", "",
