@@ -65,6 +65,17 @@ static int hd_retry_init(struct hd_retry *r, u32 attempts, u32 delay_ms,
 }
 
 /* [addr, addr + len) is a canonical user range, without wrapping. */
+/*
+ * The lowest address code may be mapped at: vm.mmap_min_addr's default
+ * (the variable itself is not exported to modules).  The kernel lets
+ * CAP_SYS_RAWIO map below it, so its own check would not stop the caller.
+ */
+#ifdef CONFIG_DEFAULT_MMAP_MIN_ADDR
+#define HD_MIN_CODE_ADDR	max_t(u64, CONFIG_DEFAULT_MMAP_MIN_ADDR, PAGE_SIZE)
+#else
+#define HD_MIN_CODE_ADDR	((u64)PAGE_SIZE)
+#endif
+
 static bool hd_user_range_ok(u64 addr, u64 len)
 {
 	return addr < TASK_SIZE_MAX && len <= TASK_SIZE_MAX - addr;
@@ -143,7 +154,8 @@ static int hd_apply_validate(struct hd_apply_req *req)
 		return -EINVAL;
 	if (a->data_size > HD_MAX_DATA_SIZE || (!a->data_size && a->data))
 		return -EINVAL;
-	if (!PAGE_ALIGNED(a->code_addr) || !a->code_addr ||
+	/* Not where the system keeps the first pages unmapped (NULL). */
+	if (!PAGE_ALIGNED(a->code_addr) || a->code_addr < HD_MIN_CODE_ADDR ||
 	    !hd_user_range_ok(a->code_addr, PAGE_ALIGN(a->code_size) +
 			      PAGE_ALIGN(a->data_size)))
 		return -EINVAL;
@@ -206,6 +218,16 @@ static int hd_apply_check_vmas(struct mm_struct *mm, struct hd_apply_req *req)
 		    f->old_addr + f->old_size > vma->vm_end ||
 		    !(vma->vm_flags & VM_EXEC) || !vma->vm_file) {
 			req->args.fail_reason = HD_FAIL_VMA;
+			req->args.fail_func = i;
+			ret = -ENOEXEC;
+			break;
+		}
+		/*
+		 * A shared mapping's pages are the file's page cache: the
+		 * jump would land in the file and in every process mapping it.
+		 */
+		if (vma->vm_flags & VM_MAYSHARE) {
+			req->args.fail_reason = HD_FAIL_SHARED;
 			req->args.fail_func = i;
 			ret = -ENOEXEC;
 			break;

@@ -27,6 +27,7 @@ static const struct want cases[] = {
 	{ -ETIMEDOUT, HD_FAIL_PARK, { "thread 42", "did not stop", "--timeout" } },
 	{ -EILSEQ, HD_FAIL_EXPECT, { "parse", "not what the patch was made for" } },
 	{ -ENOEXEC, HD_FAIL_VMA, { "parse", "executable file mapping" } },
+	{ -ENOEXEC, HD_FAIL_SHARED, { "parse", "shared mapping", "every process mapping it" } },
 	{ -ERANGE, HD_FAIL_REACH, { "parse", "rel32" } },
 	{ -ESRCH, HD_FAIL_GONE, { "exited or exec'd" } },
 	{ -EFAULT, HD_FAIL_WRITE, { "writing the jump into parse" } },

@@ -53,6 +53,9 @@ static const struct explain_row rows[] = {
 	{ HD_FAIL_VMA, 0,
 	  "$op: $func is not in an executable file mapping of process $pid; the patch does not match this process"
 	},
+	{ HD_FAIL_SHARED, 0,
+	  "$op: $func is in a shared mapping of its file in process $pid (MAP_SHARED): a jump written there would change the file and every process mapping it; nothing was changed"
+	},
 	{ HD_FAIL_REACH, 0,
 	  "$op: the new code of $func is out of jmp rel32 reach of the old; this is a bug in hdctl's placement, please report it"
 	},

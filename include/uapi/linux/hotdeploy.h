@@ -118,6 +118,9 @@ enum hd_fail {
 	HD_FAIL_MEMORY = 13,	/* a return address into fail_func is at
 				 * fail_addr, on no thread's current stack
 				 */
+	HD_FAIL_SHARED = 14,	/* fail_func is in a shared mapping: a write
+				 * would reach the file and its other users
+				 */
 };
 
 /*

@@ -329,6 +329,90 @@ TEST_F_TIMEOUT(refuse, invalid_requests_get_their_errno, 60)
 	unchanged(_metadata, self);
 }
 
+/*
+ * A copy of hd_ret1's code in a file, mapped executable (at @at, or
+ * anywhere), before start() forks the child: the child has it too.
+ */
+static uint64_t map_code_file(struct __test_metadata *_metadata, int flags,
+			      int prot, uint64_t at, int *fdp)
+{
+	char path[] = "/tmp/hd-code-XXXXXX";
+	unsigned char page[4096] = { 0 };
+	void *m;
+	int fd;
+
+	fd = mkstemp(path);
+	EXPECT_LE(0, fd);
+	unlink(path);
+	memcpy(page, (const void *)hd_ret1, HD_SIZE(hd_ret1));
+	EXPECT_EQ((ssize_t)sizeof(page), write(fd, page, sizeof(page)));
+	m = mmap((void *)at, 4096, prot, flags | (at ? MAP_FIXED_NOREPLACE : 0),
+		 fd, 0);
+	EXPECT_NE(MAP_FAILED, m);
+	*fdp = fd;
+	return m == MAP_FAILED ? 0 : hd_addr(m);
+}
+
+/*
+ * A function in a shared, writable file mapping: the jump would be
+ * written into the file's page cache, so into the file and every process
+ * that maps it.  Refused, the file as it was.
+ */
+TEST_F(refuse, function_in_a_shared_mapping_is_refused)
+{
+	unsigned char before[64], after[64];
+	uint64_t shared;
+	int fd;
+
+	HD_RETURN_IF_SKIPPED();
+	shared = map_code_file(_metadata, MAP_SHARED,
+			       PROT_READ | PROT_WRITE | PROT_EXEC, 0, &fd);
+	ASSERT_NE(0, shared);
+	ASSERT_EQ((ssize_t)sizeof(before), pread(fd, before, sizeof(before), 0));
+	start(_metadata, self, NULL);
+	self->code = hd_find_hole(self->pid, shared, 4096);
+	ASSERT_NE(0, self->code);
+	hd_func_init(&self->f, hd_ret1, HD_SIZE(hd_ret1), self->code);
+	self->f.old_addr = shared;
+	hd_apply_init(&self->a, self->pid, &self->f, 1, self->blob,
+		      sizeof(self->blob), self->code);
+	EXPECT_EQ(-ENOEXEC, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
+	EXPECT_EQ(HD_FAIL_SHARED, self->a.fail_reason);
+	ASSERT_EQ((ssize_t)sizeof(after), pread(fd, after, sizeof(after), 0));
+	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
+	EXPECT_EQ(0, hd_maps_has(self->pid, "hotdeploy:"));
+	close(fd);
+}
+
+/*
+ * Code below vm.mmap_min_addr (64 KiB), where the system keeps pages
+ * unmapped so that NULL pointers fault: refused, though a function
+ * mapped low enough for rel32 reach makes the request otherwise valid.
+ */
+TEST_F(refuse, code_below_mmap_min_addr_is_einval)
+{
+	static const uint64_t low[] = { 0x1000, 0xf000 };
+	uint64_t func;
+	unsigned int i;
+	int fd;
+
+	HD_RETURN_IF_SKIPPED();
+	func = map_code_file(_metadata, MAP_PRIVATE, PROT_READ | PROT_EXEC,
+			     0x100000, &fd);
+	ASSERT_EQ(0x100000, func);
+	start(_metadata, self, NULL);
+	for (i = 0; i < sizeof(low) / sizeof(low[0]); i++) {
+		hd_func_init(&self->f, hd_ret1, HD_SIZE(hd_ret1), low[i]);
+		self->f.old_addr = func;
+		hd_apply_init(&self->a, self->pid, &self->f, 1, self->blob,
+			      sizeof(self->blob), low[i]);
+		EXPECT_EQ(-EINVAL, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a))
+			TH_LOG("code at %#llx", (unsigned long long)low[i]);
+		EXPECT_EQ(0, hd_maps_has(self->pid, "hotdeploy:"));
+	}
+	close(fd);
+}
+
 TEST_F(refuse, without_cap_sys_ptrace_is_eperm)
 {
 	int status;
