@@ -8,7 +8,11 @@ struct pair {
 	long a, b;
 };
 
-void use(struct pair *p);
+/* Defined here, so that the case links on its own; noipa: not inlined. */
+__attribute__((noipa)) void use(struct pair *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
 
 void zero(void)
 {
