@@ -35,6 +35,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
+#include <linux/hash.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -52,8 +53,8 @@
 #include "compat.h"
 #include "rendezvous.h"
 
-/* Threads the stopper queues per scan before it grows its array. */
-#define HD_SCAN_BATCH	64
+/* Threads a scan makes room for beyond those the group counts. */
+#define HD_SCAN_SLACK	64
 
 static void hd_rv_free(struct hd_rv *rv)
 {
@@ -64,6 +65,7 @@ static void hd_rv_free(struct hd_rv *rv)
 		kfree(rv->parkers[i]);
 	}
 	kfree(rv->parkers);
+	kvfree(rv->known);
 	put_task_struct(rv->leader);
 	kfree(rv);
 	/*
@@ -198,18 +200,27 @@ out:
 
 static bool hd_rv_known(struct hd_rv *rv, struct task_struct *t)
 {
-	unsigned int i;
+	struct hd_parker *p;
 
-	for (i = 0; i < rv->nr_parkers; i++)
-		if (rv->parkers[i]->task == t)
+	if (!rv->known)
+		return false;
+	hlist_for_each_entry(p, &rv->known[hash_ptr(t, rv->known_bits)], known)
+		if (p->task == t)
 			return true;
 	return false;
 }
 
+/*
+ * Room for @more parkers.  The table that finds a parker by its task
+ * grows with the array, a bucket per parker at least: every scan looks up
+ * each thread of the group, so a lookup must not cost a walk of them all
+ * (10,000 threads).
+ */
 static int hd_rv_grow(struct hd_rv *rv, unsigned int more)
 {
+	struct hlist_head *known;
 	struct hd_parker **n;
-	unsigned int cap;
+	unsigned int cap, bits, i;
 
 	if (rv->nr_parkers + more <= rv->cap_parkers)
 		return 0;
@@ -219,6 +230,19 @@ static int hd_rv_grow(struct hd_rv *rv, unsigned int more)
 		return -ENOMEM;
 	rv->parkers = n;
 	rv->cap_parkers = cap;
+	/* hash_ptr() needs 1 bit at least; a small group gets 64 buckets. */
+	bits = max_t(unsigned int, ilog2(roundup_pow_of_two(cap)), 6);
+	if (rv->known && bits <= rv->known_bits)
+		return 0;
+	known = kvcalloc(1U << bits, sizeof(*known), GFP_KERNEL);
+	if (!known)
+		return -ENOMEM;
+	kvfree(rv->known);
+	rv->known = known;
+	rv->known_bits = bits;
+	for (i = 0; i < rv->nr_parkers; i++)
+		hlist_add_head(&rv->parkers[i]->known,
+			       &known[hash_ptr(rv->parkers[i]->task, bits)]);
 	return 0;
 }
 
@@ -341,6 +365,7 @@ static int hd_rv_queue(struct hd_rv *rv, struct task_struct *t)
 	p->tid = task_pid_vnr(t);
 	p->state = HD_PK_RUNNING;
 	rv->parkers[rv->nr_parkers++] = p;
+	hlist_add_head(&p->known, &rv->known[hash_ptr(t, rv->known_bits)]);
 	hd_rv_hold(rv, p);
 	return 0;
 }
@@ -348,26 +373,31 @@ static int hd_rv_queue(struct hd_rv *rv, struct task_struct *t)
 /*
  * Hold every thread not seen yet (see hd_rv_hold()).  Returns how many
  * were new, or -errno.  Threads that are already dead or are io_uring
- * workers never return to user mode, so they need no parking.
+ * workers never return to user mode, so they need no parking.  One walk
+ * of the group takes them all, in an array as large as the group's count
+ * of threads and some; only a group that grew past that takes another.
  */
 static int hd_rv_scan(struct hd_rv *rv)
 {
-	struct task_struct *batch[HD_SCAN_BATCH];
-	struct task_struct *t;
-	unsigned int n, i;
+	struct task_struct **batch, *t;
+	unsigned int n, i, cap;
 	int ret = 0, total = 0;
 	bool more;
 
 	do {
 		n = 0;
 		more = false;
+		cap = get_nr_threads(rv->leader) + HD_SCAN_SLACK;
+		batch = kvmalloc_array(cap, sizeof(*batch), GFP_KERNEL);
+		if (!batch)
+			return -ENOMEM;
 		rcu_read_lock();
 		for_each_thread(rv->leader, t) {
 			if (t->exit_state || (t->flags & PF_IO_WORKER))
 				continue;
 			if (hd_rv_known(rv, t))
 				continue;
-			if (n == ARRAY_SIZE(batch)) {
+			if (n == cap) {
 				more = true;
 				break;
 			}
@@ -381,6 +411,7 @@ static int hd_rv_scan(struct hd_rv *rv)
 				ret = hd_rv_queue(rv, batch[i]);
 			put_task_struct(batch[i]);
 		}
+		kvfree(batch);
 		if (ret)
 			return ret;
 		total += n;

@@ -23,6 +23,7 @@ enum hd_parker_state {
 /* One thread of the target and the task_work that parks it. */
 struct hd_parker {
 	struct callback_head cb;
+	struct hlist_node known;	/* in rv->known, by task */
 	struct hd_rv *rv;		/* a reference per queued callback */
 	struct task_struct *task;	/* holds a task reference */
 	pid_t tid;			/* in the caller's pid namespace */
@@ -64,6 +65,8 @@ struct hd_rv {
 	struct hd_parker **parkers;
 	unsigned int nr_parkers;
 	unsigned int cap_parkers;
+	struct hlist_head *known;	/* the parkers by task, for scans */
+	unsigned int known_bits;
 
 	u64 t_start;		/* hd_rv_stop() began, ktime_get_ns() */
 	u64 t_parked;		/* every thread parked */
