@@ -15,8 +15,11 @@
  * that waits on an owner that does not exist in its process (the child
  * of a fork made during the registration) takes its place.
  *
- * Every argument register is kept (rdi, rsi, rdx, rcx, r8, r9; rax for
- * varargs, r10 the static chain, xmm0-7), and the callee-saved ones used.
+ * Every register the function may take an argument in is kept: the
+ * general ones (rdi, rsi, rdx, rcx, r8, r9; rax for varargs, r10 the
+ * static chain) and the whole extended state, saved with xsave (x87, SSE,
+ * AVX, AVX-512: vector arguments of any width, the control words), or
+ * fxsave on a CPU without it; the callee-saved ones used are restored.
  */
 #define HD_UNWIND_DONE		0x80000000
 #define SYS_getpid		39
@@ -38,8 +41,8 @@
 hd_unwind_entry_code:
 	push	%rbp
 	mov	%rsp, %rbp
-	and	$-16, %rsp
-	sub	$0x100, %rsp
+	sub	$0x80, %rsp
+	and	$-64, %rsp
 	mov	%rax, 0x00(%rsp)
 	mov	%rdi, 0x08(%rsp)
 	mov	%rsi, 0x10(%rsp)
@@ -54,24 +57,44 @@ hd_unwind_entry_code:
 	mov	%r13, 0x58(%rsp)
 	mov	%r14, 0x60(%rsp)
 	mov	%r15, 0x68(%rsp)
-	movdqu	%xmm0, 0x80(%rsp)
-	movdqu	%xmm1, 0x90(%rsp)
-	movdqu	%xmm2, 0xa0(%rsp)
-	movdqu	%xmm3, 0xb0(%rsp)
-	movdqu	%xmm4, 0xc0(%rsp)
-	movdqu	%xmm5, 0xd0(%rsp)
-	movdqu	%xmm6, 0xe0(%rsp)
-	movdqu	%xmm7, 0xf0(%rsp)
+	mov	%rsp, %r12		/* the general registers */
 
-	lea	desc(%rip), %r12
-	mov	DESC_STATE(%r12), %r13
+	/* The extended state, below them: xsave if the OS enabled it. */
+	mov	$1, %eax
+	cpuid
+	xor	%r13d, %r13d		/* 0: fxsave, 1: xsave */
+	mov	$512, %r14d
+	bt	$27, %ecx		/* OSXSAVE */
+	jnc	1f
+	mov	$0xd, %eax
+	xor	%ecx, %ecx
+	cpuid				/* ebx: the size XCR0's features need */
+	mov	%ebx, %r14d
+	mov	$1, %r13d
+1:	sub	%r14, %rsp
+	and	$-64, %rsp
+	test	%r13d, %r13d
+	jz	2f
+	/* The header bytes xsave does not write must be zero for xrstor. */
+	xor	%eax, %eax
+	mov	$8, %ecx
+3:	mov	%rax, 504(%rsp, %rcx, 8)
+	loop	3b
+	mov	$-1, %eax
+	mov	$-1, %edx
+	xsave	(%rsp)
+	jmp	4f
+2:	fxsave	(%rsp)
+4:
+	lea	desc(%rip), %rax
+	mov	DESC_STATE(%rax), %r15
 	mov	$SYS_gettid, %eax
 	syscall
 	mov	%eax, %r14d
 claim:
 	xor	%eax, %eax
 	mov	%r14d, %ecx
-	lock cmpxchg %ecx, (%r13)
+	lock cmpxchg %ecx, (%r15)
 	je	register
 	cmp	$HD_UNWIND_DONE, %eax
 	je	done
@@ -79,15 +102,17 @@ claim:
 	je	done
 	/* Another thread registers: wait for it, 10 ms at a time. */
 	mov	%eax, %ebx
-	movq	$0, 0x70(%rsp)
-	movq	$10000000, 0x78(%rsp)
-	mov	%r13, %rdi
+	sub	$16, %rsp
+	movq	$0, 0(%rsp)
+	movq	$10000000, 8(%rsp)
+	mov	%r15, %rdi
 	mov	$FUTEX_WAIT_PRIVATE, %esi
 	mov	%ebx, %edx
-	lea	0x70(%rsp), %r10
+	mov	%rsp, %r10
 	mov	$SYS_futex, %eax
 	syscall
-	cmp	(%r13), %ebx
+	add	$16, %rsp
+	cmp	(%r15), %ebx
 	jne	claim
 	/* Still that thread: does it exist in this process? */
 	mov	$SYS_getpid, %eax
@@ -101,27 +126,36 @@ claim:
 	jne	claim
 	mov	%ebx, %eax
 	mov	%r14d, %ecx
-	lock cmpxchg %ecx, (%r13)
+	lock cmpxchg %ecx, (%r15)
 	jne	claim
 register:
-	mov	DESC_REGISTER(%r12), %r15
-	mov	DESC_COUNT(%r12), %rbx
-	lea	DESC_TABLES(%r12), %r12
-1:	test	%rbx, %rbx
-	jz	2f
-	mov	0(%r12), %rdi
-	mov	8(%r12), %rsi
-	call	*%r15
-	add	$16, %r12
+	lea	desc(%rip), %r14
+	mov	DESC_COUNT(%r14), %rbx
+	lea	DESC_TABLES(%r14), %r14
+5:	test	%rbx, %rbx
+	jz	6f
+	mov	0(%r14), %rdi
+	mov	8(%r14), %rsi
+	lea	desc(%rip), %rax
+	call	*DESC_REGISTER(%rax)
+	add	$16, %r14
 	dec	%rbx
-	jmp	1b
-2:	movl	$HD_UNWIND_DONE, (%r13)
-	mov	%r13, %rdi
+	jmp	5b
+6:	movl	$HD_UNWIND_DONE, (%r15)
+	mov	%r15, %rdi
 	mov	$FUTEX_WAKE_PRIVATE, %esi
 	mov	$0x7fffffff, %edx
 	mov	$SYS_futex, %eax
 	syscall
 done:
+	test	%r13d, %r13d
+	jz	7f
+	mov	$-1, %eax
+	mov	$-1, %edx
+	xrstor	(%rsp)
+	jmp	8f
+7:	fxrstor	(%rsp)
+8:	mov	%r12, %rsp
 	mov	0x00(%rsp), %rax
 	mov	0x08(%rsp), %rdi
 	mov	0x10(%rsp), %rsi
@@ -136,14 +170,6 @@ done:
 	mov	0x58(%rsp), %r13
 	mov	0x60(%rsp), %r14
 	mov	0x68(%rsp), %r15
-	movdqu	0x80(%rsp), %xmm0
-	movdqu	0x90(%rsp), %xmm1
-	movdqu	0xa0(%rsp), %xmm2
-	movdqu	0xb0(%rsp), %xmm3
-	movdqu	0xc0(%rsp), %xmm4
-	movdqu	0xd0(%rsp), %xmm5
-	movdqu	0xe0(%rsp), %xmm6
-	movdqu	0xf0(%rsp), %xmm7
 	mov	%rbp, %rsp
 	pop	%rbp
 	jmp	*%r11

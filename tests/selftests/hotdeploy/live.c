@@ -54,6 +54,8 @@ FIXTURE_VARIANT_ADD(live, cxx_leaf) { "cxx_leaf", "prog", 2 };
 FIXTURE_VARIANT_ADD(live, cxx_throw) { "cxx_throw", "prog", 2 };
 /* C++: a function-local static's guard is the process's: no second init. */
 FIXTURE_VARIANT_ADD(live, cxx_static_guard) { "cxx_static_guard", "prog", 2 };
+/* C++ -mavx2: ymm arguments intact through the first call's registration. */
+FIXTURE_VARIANT_ADD(live, cxx_vector_args) { "cxx_vector_args", "prog", 2 };
 /* C: backtrace() walks through the new frame to main. */
 FIXTURE_VARIANT_ADD(live, backtrace_new_code) { "backtrace_new_code", "prog", 2 };
 /* C++: a virtual function called through its vtable, a template in COMDAT. */
