@@ -69,9 +69,9 @@ static void hd_rv_free(struct hd_rv *rv)
 	put_task_struct(rv->leader);
 	kfree(rv);
 	/*
-	 * A queued task_work can outlive the ioctl (a thread that never
-	 * parked before the timeout runs it later), so every stop pins the
-	 * module until its last reference goes.
+	 * A task_work a thread had begun to run when the stop ended runs
+	 * after the ioctl, so every stop pins the module until its last
+	 * reference goes.
 	 */
 	module_put(THIS_MODULE);
 }
@@ -654,12 +654,73 @@ static bool hd_rv_all_left(struct hd_rv *rv)
 }
 
 /*
+ * Take @p's callback back from its thread's list if the thread has not
+ * claimed it: what task_work_cancel() does, which is not exported to
+ * modules, by the same protocol.  task_work_run() claims the whole list
+ * with a cmpxchg and then takes and drops the thread's pi_lock before it
+ * runs anything, so under that lock a callback still on the list will not
+ * run, and one not on it any more is about to.  True if it was unlinked.
+ */
+static bool hd_rv_unqueue(struct hd_parker *p)
+{
+	struct task_struct *t = p->task;
+	struct callback_head **pprev = &t->task_works;
+	struct callback_head *work;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&t->pi_lock, flags);
+	work = READ_ONCE(*pprev);
+	while (work) {
+		if (work != &p->cb) {
+			pprev = &work->next;
+			work = READ_ONCE(*pprev);
+		} else if (try_cmpxchg(pprev, &work, work->next)) {
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
+	return work == &p->cb;
+}
+
+/*
+ * The callbacks of threads that never ran theirs: a fenced thread may
+ * sleep for hours, and a queued one not reach user mode before the stop
+ * gives up.  Each held a reference on @rv, and so on the module: taken
+ * back, a stop leaves nothing behind.  One whose thread claimed it runs
+ * hd_park() soon, finds the stop released, and drops its own.
+ */
+static void hd_rv_unqueue_all(struct hd_rv *rv)
+{
+	unsigned int i;
+
+	for (i = 0; i < rv->nr_parkers; i++) {
+		struct hd_parker *p = rv->parkers[i];
+		bool queued;
+
+		spin_lock(&rv->lock);
+		queued = p->state == HD_PK_FENCED || p->state == HD_PK_QUEUED;
+		spin_unlock(&rv->lock);
+		if (!queued || !hd_rv_unqueue(p))
+			continue;
+		spin_lock(&rv->lock);
+		if (p->state == HD_PK_FENCED)
+			rv->nr_fenced--;
+		else
+			rv->nr_pending--;
+		p->state = HD_PK_GONE;
+		spin_unlock(&rv->lock);
+		hd_rv_put(rv);
+	}
+}
+
+/*
  * Let every parked thread go and drop the stopper's reference.  Waits until
  * the parked threads have left hd_park(): they are runnable, so this is
- * short, and it makes timing->release_ns the real end of the pause.
- * Threads whose task_work has not run yet will find rv->released and
- * return at once; their references keep rv and the module alive.  If the
- * stop proper began, fills in @timing and *@start_ns (CLOCK_MONOTONIC).
+ * short, and it makes timing->release_ns the real end of the pause.  The
+ * callbacks no thread has begun to run are taken back; a thread that has
+ * will find rv->released and return at once, its reference keeping rv and
+ * the module alive until then.  If the stop proper began, fills in
+ * @timing and *@start_ns (CLOCK_MONOTONIC).
  */
 void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing, u64 *start_ns)
 {
@@ -680,5 +741,6 @@ void hd_rv_release(struct hd_rv *rv, struct hd_timing *timing, u64 *start_ns)
 		timing->pause_ns = now - rv->t_start;
 		*start_ns = rv->t_start;
 	}
+	hd_rv_unqueue_all(rv);
 	hd_rv_put(rv);
 }

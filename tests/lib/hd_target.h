@@ -294,6 +294,20 @@ static inline void hd_apply_init(struct hd_apply *a, pid_t pid,
 	a->retry_delay_ms = 10;
 }
 
+/* The module's reference count, or -1 if it cannot be read. */
+static inline int hd_module_refs(void)
+{
+	FILE *f = fopen("/sys/module/hotdeploy/refcnt", "r");
+	int refs = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &refs) != 1)
+			refs = -1;
+		fclose(f);
+	}
+	return refs;
+}
+
 static inline int hd_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;

@@ -413,6 +413,39 @@ TEST_F(refuse, code_below_mmap_min_addr_is_einval)
 	close(fd);
 }
 
+static void *sleep_thread(void *arg)
+{
+	block_forever();
+	return NULL;
+}
+
+/*
+ * A refused attempt leaves nothing behind: the threads asleep through it
+ * were fenced, each with a callback queued that would run when it wakes,
+ * and each callback held a reference on the module (rmmod said "in use"
+ * while the target lived).  The module's count is the same after ten
+ * refusals as before.
+ */
+TEST_F(refuse, refused_attempts_leave_no_module_reference)
+{
+	int refs, i;
+
+	HD_RETURN_IF_SKIPPED();
+	start(_metadata, self, sleep_thread);
+	refs = hd_module_refs();
+	ASSERT_LT(0, refs);
+	for (i = 0; i < 10; i++) {
+		hd_func_init(&self->f, hd_ret1, HD_SIZE(hd_ret1), self->code);
+		hd_apply_init(&self->a, self->pid, &self->f, 1, self->blob,
+			      sizeof(self->blob), self->code);
+		self->f.expect[1] ^= 0xff;
+		EXPECT_EQ(-EILSEQ, hd_ioctl(self->fd, HD_IOC_APPLY, &self->a));
+		EXPECT_LE(2U, self->a.nr_threads);
+	}
+	EXPECT_EQ(refs, hd_module_refs());
+	unchanged(_metadata, self);
+}
+
 TEST_F(refuse, without_cap_sys_ptrace_is_eperm)
 {
 	int status;
