@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 
 #include <linux/hotdeploy.h>
 
@@ -104,6 +105,17 @@ static void __exit hd_exit(void)
 	misc_deregister(&hd_misc);
 	hd_state_exit();
 	hd_map_exit();
+	/*
+	 * A thread that dropped a stop's last reference in hd_park() is
+	 * still on its way out of the module's text; on a preemptible
+	 * kernel it may be preempted there, past the RCU read section that
+	 * free_module() waits for.  Tasks RCU waits until every task has
+	 * scheduled voluntarily, which none does in that tail.  Without
+	 * CONFIG_TASKS_RCU (Debian 11) the kernel does not preempt it.
+	 */
+#ifdef CONFIG_TASKS_RCU
+	synchronize_rcu_tasks();
+#endif
 }
 
 module_init(hd_init);

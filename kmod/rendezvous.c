@@ -189,9 +189,9 @@ out:
 	 * reference while we still run module text.  free_module() waits
 	 * for an RCU grace period before freeing that text, so dropping it
 	 * inside a read-side section leaves only the few instructions from
-	 * rcu_read_unlock() back to task_work_run() exposed to an rmmod
-	 * racing with a late parker.  Everything hd_rv_free() calls is fine
-	 * in atomic context.
+	 * rcu_read_unlock() back to task_work_run(); the module's exit waits
+	 * out those with Tasks RCU (main.c).  Everything hd_rv_free() calls
+	 * is fine in atomic context.
 	 */
 	rcu_read_lock();
 	hd_rv_put(rv);
