@@ -28,6 +28,7 @@
 
 #include <linux/hotdeploy.h>
 
+#include "auth.h"
 #include "check.h"
 #include "copies.h"
 #include "map.h"
@@ -39,9 +40,9 @@
 
 /* The ABI: sizes are part of it, and no padding may hide in a struct. */
 static_assert(sizeof(struct hd_func) == 48);
-static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER4);
-static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER4);
-static_assert(sizeof(struct hd_list) == HD_LIST_SIZE_VER0);
+static_assert(sizeof(struct hd_apply) == HD_APPLY_SIZE_VER5);
+static_assert(sizeof(struct hd_revert) == HD_REVERT_SIZE_VER5);
+static_assert(sizeof(struct hd_list) == HD_LIST_SIZE_VER1);
 static_assert(sizeof(struct hd_patch_info) == HD_PATCH_INFO_SIZE_VER1);
 static_assert(sizeof(struct hd_func_info) == 24);
 
@@ -467,7 +468,7 @@ long hd_ioctl_apply(void __user *uarg)
 	if (a->patch_id || a->fail_reason || a->fail_tid || a->fail_func ||
 	    a->attempts_made || a->nr_threads || a->precheck_ns ||
 	    a->pause_start_ns || a->fail_addr || a->scan_bytes ||
-	    memchr_inv(&a->timing, 0, sizeof(a->timing)))
+	    a->__reserved2 || memchr_inv(&a->timing, 0, sizeof(a->timing)))
 		return -EINVAL;
 	a->fail_func = ~0U;
 	if (a->nr_funcs > HD_MAX_FUNCS || !a->nr_funcs ||
@@ -500,6 +501,9 @@ long hd_ioctl_apply(void __user *uarg)
 		ret = PTR_ERR(leader);
 		goto out_free;
 	}
+	ret = hd_auth_check(usize, HD_APPLY_SIZE_VER5, a->mem_fd, mm);
+	if (ret)
+		goto out_task;
 	req.patch = hd_patch_alloc(&req);
 	if (!req.patch) {
 		ret = -ENOMEM;
@@ -558,6 +562,8 @@ out_patch:
 	if (req.patch)
 		hd_patch_free(req.patch);
 out_task:
+	if (ret != -ERESTARTSYS)
+		hd_audit("apply", leader, a->patch_id, a->nr_funcs, ret);
 	mmput(mm);
 	put_task_struct(leader);
 out_copy:
@@ -685,7 +691,7 @@ long hd_ioctl_revert(void __user *uarg)
 	if ((r.flags & ~HD_REVERT_FLAGS) || r.__reserved || r.reverted_id ||
 	    r.fail_reason || r.fail_tid || r.fail_func || r.attempts_made ||
 	    r.nr_threads || r.out_flags || r.kept_tid || r.precheck_ns ||
-	    r.pause_start_ns || r.fail_addr || r.scan_bytes ||
+	    r.pause_start_ns || r.fail_addr || r.scan_bytes || r.__reserved2 ||
 	    memchr_inv(&r.timing, 0, sizeof(r.timing)))
 		return -EINVAL;
 	ret = hd_retry_init(&retry, r.attempts, r.retry_delay_ms,
@@ -697,6 +703,9 @@ long hd_ioctl_revert(void __user *uarg)
 	leader = hd_target_task(r.pid, &mm);
 	if (IS_ERR(leader))
 		return PTR_ERR(leader);
+	ret = hd_auth_check(usize, HD_REVERT_SIZE_VER5, r.mem_fd, mm);
+	if (ret)
+		goto out_task;
 	target = hd_target_get(mm, false);
 	if (IS_ERR_OR_NULL(target)) {
 		ret = target ? PTR_ERR(target) : -ENOENT;
@@ -747,6 +756,8 @@ out_unlock:
 out_target:
 	hd_target_put(target);
 out_task:
+	if (ret != -ERESTARTSYS)
+		hd_audit("revert", leader, r.reverted_id ?: r.patch_id, 0, ret);
 	mmput(mm);
 	put_task_struct(leader);
 	if (ret != -ERESTARTSYS &&
@@ -835,7 +846,7 @@ long hd_ioctl_list(void __user *uarg)
 	ret = hd_copy_args_in(&l, sizeof(l), HD_LIST_SIZE_VER0, uarg, &usize);
 	if (ret)
 		return ret;
-	if (l.flags)
+	if (l.flags || l.__reserved)
 		return -EINVAL;
 	/* Whole entries of at least the first version's size. */
 	if (l.info_size && (l.info_size < HD_PATCH_INFO_SIZE_VER0 ||
@@ -845,6 +856,9 @@ long hd_ioctl_list(void __user *uarg)
 	leader = hd_target_task(l.pid, &mm);
 	if (IS_ERR(leader))
 		return PTR_ERR(leader);
+	ret = hd_auth_check(usize, HD_LIST_SIZE_VER1, l.mem_fd, mm);
+	if (ret)
+		goto out_task;
 	target = hd_target_get(mm, false);
 	if (IS_ERR(target)) {
 		ret = PTR_ERR(target);

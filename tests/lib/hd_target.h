@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -308,9 +309,41 @@ static inline int hd_module_refs(void)
 	return refs;
 }
 
+/*
+ * A request to the module, with the proof it asks of apply, revert and
+ * list (Documentation/security.rst): the target's /proc/PID/mem, opened
+ * for the call.  A request that names a mem_fd of its own (a test of the
+ * proof) keeps it.
+ */
 static inline int hd_ioctl(int fd, unsigned long cmd, void *arg)
 {
-	return ioctl(fd, cmd, arg) ? -errno : 0;
+	__s32 *mem = NULL;
+	char path[64];
+	int ret, pid = 0;
+
+	if (cmd == HD_IOC_APPLY) {
+		mem = &((struct hd_apply *)arg)->mem_fd;
+		pid = ((struct hd_apply *)arg)->pid;
+	} else if (cmd == HD_IOC_REVERT) {
+		mem = &((struct hd_revert *)arg)->mem_fd;
+		pid = ((struct hd_revert *)arg)->pid;
+	} else if (cmd == HD_IOC_LIST) {
+		mem = &((struct hd_list *)arg)->mem_fd;
+		pid = ((struct hd_list *)arg)->pid;
+	}
+	if (mem && *mem)
+		mem = NULL;
+	if (mem) {
+		snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+		*mem = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	ret = ioctl(fd, cmd, arg) ? -errno : 0;
+	if (mem) {
+		if (*mem >= 0)
+			close(*mem);
+		*mem = 0;
+	}
+	return ret;
 }
 
 static inline int hd_revert_top(int fd, pid_t pid, uint64_t id,

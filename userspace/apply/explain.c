@@ -11,6 +11,7 @@
  *   $doing    "executing" or "returning into"    $being  "patched" or "reverted"
  *   $addr     HD_FAIL_MEMORY's word      $mapping  the mapping it lies in
  *   $scan     how to leave the memory scan out (apply)
+ *   $policy   which policy may have said no (Yama's setting)
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -71,13 +72,20 @@ static const struct explain_row rows[] = {
 	{ HD_FAIL_MAP, 0,
 	  "$op: mapping the patch's code into process $pid failed ($error); nothing was changed"
 	},
+	{ HD_REFUSED_POLICY, ESRCH, "$op: no process $pid (or it is exiting)" },
+	{ HD_REFUSED_POLICY, 0,
+	  "$op: the system's ptrace policy does not let this user debug process $pid ($error opening /proc/$pid/mem, the proof the module asks for)$policy; nothing was changed"
+	},
 	{ 0, ESRCH, "$op: no process $pid (or it is exiting)" },
 	{ 0, EDEADLK, "$op: hdctl cannot patch itself" },
 	{ 0, EPERM,
 	  "$op: permission denied: needs root with CAP_SYS_PTRACE, and a user process as the target"
 	},
 	{ 0, EACCES,
-	  "$op: permission denied: needs root with CAP_SYS_PTRACE, and a user process as the target"
+	  "$op: permission denied: the /proc/$pid/mem hdctl gave the module is not process $pid's (it exec'd meanwhile?); nothing was changed, run it again"
+	},
+	{ 0, EBADF,
+	  "$op: the module found no /proc/$pid/mem in the request; hdctl and the module may not match, see 'hdctl version'"
 	},
 	{ 0, EEXIST,
 	  "$op: the address chosen for the patch code is taken in process $pid (it changed meanwhile); run it again"
@@ -140,6 +148,29 @@ static const char *force_hint(const struct hd_refusal *r)
 	return " or use --force to skip the stack check";
 }
 
+/* Yama's setting, when it is one that can refuse root (1: descendants). */
+static void policy_hint(char *buf, size_t len)
+{
+	static const char *const why[] = {
+		[2] = "only processes with CAP_SYS_PTRACE may attach",
+		[3] = "no process may attach to another",
+	};
+	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+	int scope = -1;
+
+	buf[0] = '\0';
+	if (f) {
+		if (fscanf(f, "%d", &scope) != 1)
+			scope = -1;
+		fclose(f);
+	}
+	if (scope >= 2 && scope <= 3)
+		snprintf(buf, len, ": denied by Yama, kernel.yama.ptrace_scope=%d (%s)",
+			 scope, why[scope]);
+	else
+		snprintf(buf, len, ": denied by the ptrace policy (an LSM such as SELinux or AppArmor, or the process is not dumpable); see the audit log");
+}
+
 static const struct explain_row *find_row(const struct hd_refusal *r)
 {
 	size_t i;
@@ -196,6 +227,8 @@ static void fill(const struct hd_refusal *r, const char *word, size_t n,
 			 "an unknown mapping");
 	else if (IS("scan"))
 		snprintf(buf, len, "%s", is_apply(r) ? SCAN_HINT : "");
+	else if (IS("policy"))
+		policy_hint(buf, len);
 	else if (IS("being"))
 		snprintf(buf, len, "%s", is_apply(r) ? "patched" : "reverted");
 	else

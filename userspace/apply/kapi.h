@@ -18,8 +18,16 @@ int hd_dev_open(struct hd_error *err);
 
 /* One ioctl; 0 or -errno. */
 int hd_kernel_version(int fd, struct hd_version *v);
-int hd_kernel_apply(int fd, struct hd_apply *a);
-int hd_kernel_revert(int fd, struct hd_revert *r);
+/*
+ * The proof every request carries (Documentation/security.rst): @pid's
+ * /proc/PID/mem, which the kernel opens only for a caller its ptrace
+ * policy lets attach.  A descriptor, or -errno.
+ */
+int hd_proc_mem_open(pid_t pid);
+/* Not the module's: opening /proc/PID/mem was denied (struct hd_refusal). */
+#define HD_REFUSED_POLICY	0x10000
+int hd_kernel_apply(int fd, int mem, struct hd_apply *a);
+int hd_kernel_revert(int fd, int mem, struct hd_revert *r);
 
 /*
  * The patches applied to @pid, oldest first, then the retired ones

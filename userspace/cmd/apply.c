@@ -296,6 +296,7 @@ struct apply_request {
 	const struct hd_plan *p;
 	struct hd_apply a;
 	int fd;
+	int mem;	/* the proof: the target's /proc/PID/mem */
 };
 
 static int apply_request(void *ctx, struct hd_wait_busy *b)
@@ -304,7 +305,7 @@ static int apply_request(void *ctx, struct hd_wait_busy *b)
 	int err;
 
 	fill_request(&rq->a, rq->args, rq->p);
-	err = hd_kernel_apply(rq->fd, &rq->a);
+	err = hd_kernel_apply(rq->fd, rq->mem, &rq->a);
 	b->reason = rq->a.fail_reason;
 	b->tid = rq->a.fail_tid;
 	b->func = rq->a.fail_func;
@@ -324,10 +325,14 @@ static const char *apply_name(void *ctx, __u32 func, char *buf, size_t len)
 	return buf;
 }
 
-/* Hand @p to the module and report; HD_EXIT_*. */
-static int apply_plan(const struct apply_args *args, const struct hd_plan *p)
+/*
+ * Hand @p to the module, with @mem, the proof (opened once: a process
+ * that exec'd meanwhile is not the one planned for), and report; HD_EXIT_*.
+ */
+static int apply_plan(const struct apply_args *args, const struct hd_plan *p,
+		      int mem)
 {
-	struct apply_request rq = { .args = args, .p = p };
+	struct apply_request rq = { .args = args, .p = p, .mem = mem };
 	struct hd_wait w = {
 		.op = "apply", .seconds = args->wait_s,
 		.request = apply_request, .name = apply_name, .ctx = &rq,
@@ -372,7 +377,7 @@ static const char *proc_error(int err)
 int cmd_apply(int argc, char **argv)
 {
 	struct apply_args args = { 0 };
-	int ret = HD_EXIT_FAIL, err;
+	int ret = HD_EXIT_FAIL, err, mem;
 	struct hd_plan p = { 0 };
 	struct hd_proc proc;
 	struct hdp_file f;
@@ -393,10 +398,16 @@ int cmd_apply(int argc, char **argv)
 		hd_err("%s: %s", args.path, e.msg);
 		goto out_buf;
 	}
+	/* First: a process the policy keeps from us is refused as such. */
+	mem = hd_proc_mem_open(args.pid);
+	if (mem < 0) {
+		hd_policy_refused("apply", args.pid, mem);
+		goto out_hdp;
+	}
 	err = hd_proc_open(args.pid, &proc);
 	if (err) {
 		hd_err("apply: process %d: %s", (int)args.pid, proc_error(err));
-		goto out_hdp;
+		goto out_mem;
 	}
 	if (hd_plan_make(&f, &proc, &p, &e)) {
 		hd_err("apply: %s", e.msg);
@@ -416,11 +427,13 @@ int cmd_apply(int argc, char **argv)
 		print_dry_run(&args, &p);
 		ret = HD_EXIT_OK;
 	} else {
-		ret = apply_plan(&args, &p);
+		ret = apply_plan(&args, &p, mem);
 	}
 out_proc:
 	hd_plan_free(&p);
 	hd_proc_close(&proc);
+out_mem:
+	close(mem);
 out_hdp:
 	hdp_release(&f);
 out_buf:

@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <json-c/json.h>
@@ -60,6 +61,8 @@ void hd_json_print(struct json_object *obj);
 
 /* /dev/hotdeploy, or -1 after saying why. */
 int hd_open_dev(void);
+/* Say why @pid's /proc/PID/mem, the module's proof, would not open (@err). */
+void hd_policy_refused(const char *op, pid_t pid, int err);
 
 /* Commands. */
 int cmd_diff(int argc, char **argv);

@@ -192,6 +192,8 @@ int cmd_list(int argc, char **argv)
 		ret = list_pid(fd, pid, arr, &shown);
 		if (ret == -ESRCH)
 			hd_err("list: no process %d", (int)pid);
+		else if (ret == -EPERM || ret == -EACCES)
+			hd_policy_refused("list", pid, ret);
 		else if (ret)
 			hd_err("list: process %d: %s", (int)pid, strerror(-ret));
 		else if (!shown && !arr)

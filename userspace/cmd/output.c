@@ -49,3 +49,14 @@ int hd_open_dev(void)
 		hd_err("%s", e.msg);
 	return fd < 0 ? -1 : fd;
 }
+
+void hd_policy_refused(const char *op, pid_t pid, int err)
+{
+	struct hd_refusal why = {
+		.op = op, .pid = pid, .err = err, .reason = HD_REFUSED_POLICY,
+	};
+	char msg[512];
+
+	hd_explain(&why, msg, sizeof(msg));
+	hd_err("%s", msg);
+}

@@ -177,6 +177,7 @@ struct revert_request {
 	const struct revert_args *args;
 	struct hd_revert r;
 	int fd;
+	int mem;	/* the proof: the target's /proc/PID/mem */
 };
 
 static int revert_request(void *ctx, struct hd_wait_busy *b)
@@ -192,7 +193,7 @@ static int revert_request(void *ctx, struct hd_wait_busy *b)
 	rq->r.attempts = args->retry.attempts ?: args->wait_s ? 1 : 0;
 	rq->r.retry_delay_ms = args->retry.delay_ms;
 	rq->r.timeout_ms = args->retry.timeout_ms;
-	err = hd_kernel_revert(rq->fd, &rq->r);
+	err = hd_kernel_revert(rq->fd, rq->mem, &rq->r);
 	b->reason = rq->r.fail_reason;
 	b->tid = rq->r.fail_tid;
 	b->func = rq->r.fail_func;
@@ -270,7 +271,7 @@ int cmd_revert(int argc, char **argv)
 {
 	struct revert_args args = { 0 };
 	struct json_object *arr = NULL;
-	int fd, ret, count = 0;
+	int fd, mem, ret, count = 0;
 	char msg[1536];
 
 	ret = parse_args(argc, argv, &args);
@@ -279,10 +280,19 @@ int cmd_revert(int argc, char **argv)
 	fd = hd_open_dev();
 	if (fd < 0)
 		return HD_EXIT_FAIL;
+	/* Once: a process that exec'd meanwhile is not the one meant. */
+	mem = hd_proc_mem_open(args.pid);
+	if (mem < 0) {
+		close(fd);
+		hd_policy_refused("revert", args.pid, mem);
+		return HD_EXIT_FAIL;
+	}
 	if (hd_opts.json)
 		arr = json_object_new_array();
 	do {
-		struct revert_request rq = { .args = &args, .fd = fd };
+		struct revert_request rq = { .args = &args, .fd = fd,
+					     .mem = mem };
+
 		struct hd_wait w = {
 			.op = "revert", .seconds = args.wait_s,
 			.request = revert_request, .name = revert_name,
@@ -301,6 +311,7 @@ int cmd_revert(int argc, char **argv)
 		count++;
 		report(&rq.r, args.pid, arr);
 	} while (args.all);
+	close(mem);
 	close(fd);
 	if (arr)
 		print_json(arr, ret ? msg : NULL);

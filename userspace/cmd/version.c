@@ -20,6 +20,9 @@ static const struct {
 	{ HD_FEATURE_LIST, "list" },
 	{ HD_FEATURE_DATA, "data" },
 	{ HD_FEATURE_REVERT_FORCE, "revert-force" },
+	{ HD_FEATURE_SCAN_MEMORY, "scan-memory" },
+	{ HD_FEATURE_RETIRE, "retire" },
+	{ HD_FEATURE_MEM_PROOF, "mem-proof" },
 };
 
 void usage_version(void)

@@ -51,6 +51,7 @@ struct hd_version {
 #define HD_FEATURE_REVERT_FORCE	(1ULL << 5)	/* HD_REVERT_FORCE */
 #define HD_FEATURE_SCAN_MEMORY	(1ULL << 6)	/* the memory scan, fail_addr */
 #define HD_FEATURE_RETIRE	(1ULL << 7)	/* reverted code stays mapped */
+#define HD_FEATURE_MEM_PROOF	(1ULL << 8)	/* requests carry mem_fd */
 
 #define HD_IOC_VERSION		_IO(HD_IOC_MAGIC, 0x00)
 
@@ -144,7 +145,9 @@ struct hd_timing {
  * stopped); check that none is executing or will return into an old
  * function, verify the expected bytes and write the jumps, then let the
  * threads go.  All or nothing: on any error the code is unmapped and the
- * target is left as it was.  Needs CAP_SYS_PTRACE.
+ * target is left as it was.  Needs CAP_SYS_PTRACE and mem_fd, the caller's
+ * open /proc/PID/mem of the target (the kernel's ptrace policy let it open
+ * it: Documentation/security.rst).
  *
  * New writable data (the patch's new globals), when data_size is not 0, is
  * mapped private and read-write right after the code, at code_addr +
@@ -182,6 +185,10 @@ struct hd_apply {
 				 */
 	__u64 fail_addr;	/* out: HD_FAIL_MEMORY's word, or 0 */
 	__u64 scan_bytes;	/* out: memory the last stop scanned */
+	__s32 mem_fd;		/* in: the target's /proc/PID/mem, open: the
+				 * proof that the caller may debug it
+				 */
+	__u32 __reserved2;	/* in: must be 0 */
 };
 
 #define HD_APPLY_SIZE_VER0	144
@@ -189,6 +196,7 @@ struct hd_apply {
 #define HD_APPLY_SIZE_VER2	168	/* precheck_ns */
 #define HD_APPLY_SIZE_VER3	176	/* pause_start_ns */
 #define HD_APPLY_SIZE_VER4	192	/* fail_addr, scan_bytes */
+#define HD_APPLY_SIZE_VER5	200	/* mem_fd: required from now on */
 
 #define HD_IOC_APPLY		_IO(HD_IOC_MAGIC, 0x01)
 
@@ -200,7 +208,7 @@ struct hd_apply {
  * code stored (callbacks, atexit, objects on the heap) may still lead
  * into it, so it stays mapped, read-only and executable, as a retired
  * patch (HD_PATCH_RETIRED in HD_IOC_LIST) until the process exits or
- * execs.  Needs CAP_SYS_PTRACE.
+ * execs.  Needs CAP_SYS_PTRACE and mem_fd, as HD_IOC_APPLY.
  *
  * The stack scan is conservative: a stale return address left in a live
  * frame counts.  With HD_REVERT_FORCE, when the last attempt still finds a
@@ -237,6 +245,8 @@ struct hd_revert {
 	__u64 pause_start_ns;	/* out: as in struct hd_apply */
 	__u64 fail_addr;	/* out: as in struct hd_apply */
 	__u64 scan_bytes;	/* out: as in struct hd_apply */
+	__s32 mem_fd;		/* in: as in struct hd_apply */
+	__u32 __reserved2;	/* in: must be 0 */
 };
 
 #define HD_REVERT_SIZE_VER0	112
@@ -244,6 +254,7 @@ struct hd_revert {
 #define HD_REVERT_SIZE_VER2	128	/* precheck_ns */
 #define HD_REVERT_SIZE_VER3	136	/* pause_start_ns */
 #define HD_REVERT_SIZE_VER4	152	/* fail_addr, scan_bytes */
+#define HD_REVERT_SIZE_VER5	160	/* mem_fd: required from now on */
 
 #define HD_IOC_REVERT		_IO(HD_IOC_MAGIC, 0x02)
 
@@ -292,9 +303,12 @@ struct hd_list {
 	__u32 info_size;	/* in: sizeof(struct hd_patch_info) at
 				 * patches, 0 for HD_PATCH_INFO_SIZE_VER0
 				 */
+	__s32 mem_fd;		/* in: as in struct hd_apply */
+	__u32 __reserved;	/* in: must be 0 */
 };
 
 #define HD_LIST_SIZE_VER0	40
+#define HD_LIST_SIZE_VER1	48	/* mem_fd: required from now on */
 
 #define HD_IOC_LIST		_IO(HD_IOC_MAGIC, 0x03)
 
