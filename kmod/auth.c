@@ -77,8 +77,9 @@ void hd_audit(const char *op, struct task_struct *leader, u64 patch_id,
 	ab = audit_log_start(audit_context(), GFP_KERNEL, AUDIT_KERNEL_OTHER);
 	if (!ab)
 		return;
-	audit_log_format(ab, "op=hotdeploy_%s pid=%d comm=%*phN patch=%llu funcs=%u by_pid=%d by_uid=%u res=%d errno=%d",
-			 op, pid, (int)strnlen(comm, sizeof(comm)), comm,
+	audit_log_format(ab, "op=hotdeploy_%s pid=%d comm=%*phN", op, pid,
+			 (int)strnlen(comm, sizeof(comm)), comm);
+	audit_log_format(ab, " patch=%llu funcs=%u by_pid=%d by_uid=%u res=%d errno=%d",
 			 patch_id, nr_funcs, task_tgid_nr(current),
 			 from_kuid(&init_user_ns, current_uid()), !result,
 			 -result);
