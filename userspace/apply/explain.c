@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apply/kapi.h"
 
@@ -148,25 +149,48 @@ static const char *force_hint(const struct hd_refusal *r)
 	return " or use --force to skip the stack check";
 }
 
-/* Yama's setting, when it is one that can refuse root (1: descendants). */
-static void policy_hint(char *buf, size_t len)
+/* A number read from the first line of @path that starts with @key. */
+static long read_number(const char *path, const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key))) {
+			if (sscanf(line + strlen(key), "%ld", &v) != 1)
+				v = -1;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/*
+ * Which policy most likely said no: Yama when its setting can refuse root
+ * (1 refuses only non-descendants, which root may still attach to), the
+ * owner rule for another user's process, else an LSM or dumpability.
+ */
+static void policy_hint(const struct hd_refusal *r, char *buf, size_t len)
 {
 	static const char *const why[] = {
 		[2] = "only processes with CAP_SYS_PTRACE may attach",
 		[3] = "no process may attach to another",
 	};
-	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
-	int scope = -1;
+	long scope = read_number("/proc/sys/kernel/yama/ptrace_scope", "");
+	char status[64];
+	long uid;
 
-	buf[0] = '\0';
-	if (f) {
-		if (fscanf(f, "%d", &scope) != 1)
-			scope = -1;
-		fclose(f);
-	}
+	snprintf(status, sizeof(status), "/proc/%d/status", (int)r->pid);
+	uid = read_number(status, "Uid:");
 	if (scope >= 2 && scope <= 3)
-		snprintf(buf, len, ": denied by Yama, kernel.yama.ptrace_scope=%d (%s)",
+		snprintf(buf, len, ": denied by Yama, kernel.yama.ptrace_scope=%ld (%s)",
 			 scope, why[scope]);
+	else if (geteuid() && uid >= 0 && uid != (long)geteuid())
+		snprintf(buf, len, ": process %d belongs to uid %ld, and this user (uid %u) is neither its owner nor root; hdctl needs root with CAP_SYS_PTRACE",
+			 (int)r->pid, uid, (unsigned int)geteuid());
 	else
 		snprintf(buf, len, ": denied by the ptrace policy (an LSM such as SELinux or AppArmor, or the process is not dumpable); see the audit log");
 }
@@ -228,7 +252,7 @@ static void fill(const struct hd_refusal *r, const char *word, size_t n,
 	else if (IS("scan"))
 		snprintf(buf, len, "%s", is_apply(r) ? SCAN_HINT : "");
 	else if (IS("policy"))
-		policy_hint(buf, len);
+		policy_hint(r, buf, len);
 	else if (IS("being"))
 		snprintf(buf, len, "%s", is_apply(r) ? "patched" : "reverted");
 	else

@@ -326,13 +326,15 @@ static const char *apply_name(void *ctx, __u32 func, char *buf, size_t len)
 }
 
 /*
- * Hand @p to the module, with @mem, the proof (opened once: a process
- * that exec'd meanwhile is not the one planned for), and report; HD_EXIT_*.
+ * Hand @p to the module on @fd, with @mem, the proof (opened once: a
+ * process that exec'd meanwhile is not the one planned for), and report;
+ * HD_EXIT_*.
  */
 static int apply_plan(const struct apply_args *args, const struct hd_plan *p,
-		      int mem)
+		      int fd, int mem)
 {
-	struct apply_request rq = { .args = args, .p = p, .mem = mem };
+	struct apply_request rq = { .args = args, .p = p, .fd = fd,
+				    .mem = mem };
 	struct hd_wait w = {
 		.op = "apply", .seconds = args->wait_s,
 		.request = apply_request, .name = apply_name, .ctx = &rq,
@@ -340,13 +342,9 @@ static int apply_plan(const struct apply_args *args, const struct hd_plan *p,
 	uint64_t req[2];
 	int err;
 
-	rq.fd = hd_open_dev();
-	if (rq.fd < 0)
-		return HD_EXIT_FAIL;
 	req[0] = monotonic_ns();
 	err = hd_wait_run(&w);
 	req[1] = monotonic_ns();
-	close(rq.fd);
 	if (err) {
 		refused(err, &rq.a, args, p, &w);
 		return HD_EXIT_FAIL;
@@ -377,7 +375,7 @@ static const char *proc_error(int err)
 int cmd_apply(int argc, char **argv)
 {
 	struct apply_args args = { 0 };
-	int ret = HD_EXIT_FAIL, err, mem;
+	int ret = HD_EXIT_FAIL, err, fd, mem;
 	struct hd_plan p = { 0 };
 	struct hd_proc proc;
 	struct hdp_file f;
@@ -398,11 +396,17 @@ int cmd_apply(int argc, char **argv)
 		hd_err("%s: %s", args.path, e.msg);
 		goto out_buf;
 	}
-	/* First: a process the policy keeps from us is refused as such. */
+	/*
+	 * First what is missing first: the module (and root) unless only
+	 * planning, then the right to debug the process, as such.
+	 */
+	fd = args.dry ? -1 : hd_open_dev();
+	if (!args.dry && fd < 0)
+		goto out_hdp;
 	mem = hd_proc_mem_open(args.pid);
 	if (mem < 0) {
 		hd_policy_refused("apply", args.pid, mem);
-		goto out_hdp;
+		goto out_fd;
 	}
 	err = hd_proc_open(args.pid, &proc);
 	if (err) {
@@ -427,13 +431,16 @@ int cmd_apply(int argc, char **argv)
 		print_dry_run(&args, &p);
 		ret = HD_EXIT_OK;
 	} else {
-		ret = apply_plan(&args, &p, mem);
+		ret = apply_plan(&args, &p, fd, mem);
 	}
 out_proc:
 	hd_plan_free(&p);
 	hd_proc_close(&proc);
 out_mem:
 	close(mem);
+out_fd:
+	if (fd >= 0)
+		close(fd);
 out_hdp:
 	hdp_release(&f);
 out_buf:
