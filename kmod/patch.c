@@ -67,14 +67,18 @@ static int hd_retry_init(struct hd_retry *r, u32 attempts, u32 delay_ms,
 
 /* [addr, addr + len) is a canonical user range, without wrapping. */
 /*
- * The lowest address code may be mapped at: vm.mmap_min_addr's default
- * (the variable itself is not exported to modules).  The kernel lets
- * CAP_SYS_RAWIO map below it, so its own check would not stop the caller.
+ * The lowest address code may be mapped at: vm.mmap_min_addr's default,
+ * and never below 64 KiB, what distributions set it to (the variable is
+ * not exported to modules; a kernel built with a lower default, as
+ * check-debug's, keeps the floor).  The kernel lets CAP_SYS_RAWIO map
+ * below it, so its own check would not stop the caller.
  */
+#define HD_MIN_CODE_FLOOR	0x10000ULL
 #ifdef CONFIG_DEFAULT_MMAP_MIN_ADDR
-#define HD_MIN_CODE_ADDR	max_t(u64, CONFIG_DEFAULT_MMAP_MIN_ADDR, PAGE_SIZE)
+#define HD_MIN_CODE_ADDR	max_t(u64, CONFIG_DEFAULT_MMAP_MIN_ADDR, \
+				      HD_MIN_CODE_FLOOR)
 #else
-#define HD_MIN_CODE_ADDR	((u64)PAGE_SIZE)
+#define HD_MIN_CODE_ADDR	HD_MIN_CODE_FLOOR
 #endif
 
 static bool hd_user_range_ok(u64 addr, u64 len)

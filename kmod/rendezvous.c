@@ -527,6 +527,42 @@ static void hd_rv_wait_quiet(struct hd_rv *rv)
 }
 
 /*
+ * A debugger that holds a thread stopped (gdb at a breakpoint, or after
+ * attaching) does not let it park however long the stop waits.  A thread
+ * in a tracer's stop at two looks HD_TRACED_MS apart, without a context
+ * switch between them, is held: the stop ends at once, naming it.  (A
+ * tracer that only watches, strace, stops a thread briefly and often:
+ * it switches between the looks.)
+ */
+#define HD_TRACED_MS	200
+
+struct hd_traced {
+	pid_t tid;
+	unsigned long switches;
+};
+
+static bool hd_rv_held_by_tracer(struct hd_rv *rv, struct hd_traced *last)
+{
+	struct hd_traced now = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < rv->nr_parkers && !now.tid; i++) {
+		struct hd_parker *p = rv->parkers[i];
+		struct task_struct *t = p->task;
+
+		if (READ_ONCE(p->state) != HD_PK_QUEUED ||
+		    !(hd_task_state(t) & __TASK_TRACED))
+			continue;
+		now.tid = p->tid;
+		now.switches = READ_ONCE(t->nvcsw) + READ_ONCE(t->nivcsw);
+	}
+	if (now.tid && now.tid == last->tid && now.switches == last->switches)
+		return true;
+	*last = now;
+	return false;
+}
+
+/*
  * Park or fence every thread not fenced yet.  Rescans after each round, so
  * that threads cloned meanwhile are caught: once every known thread is
  * parked or fenced none can be inside clone() (a thread in clone is never
@@ -539,10 +575,11 @@ int hd_rv_stop(struct hd_rv *rv, unsigned int timeout_ms, pid_t *fail_tid,
 	       u32 *fail_reason)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+	struct hd_traced traced = { 0 };
 	struct hd_parker *p;
 	unsigned int i;
 	bool running;
-	long left;
+	long left, slice;
 	int ret;
 
 	*fail_tid = 0;
@@ -572,9 +609,11 @@ int hd_rv_stop(struct hd_rv *rv, unsigned int timeout_ms, pid_t *fail_tid,
 		left = (long)(deadline - jiffies);
 		if (left <= 0)
 			left = 0;
+		/* In slices, to look for a thread its tracer holds. */
+		slice = min_t(long, left, msecs_to_jiffies(HD_TRACED_MS));
 		left = wait_event_interruptible_timeout(rv->stopper_wq,
 							hd_rv_settled(rv),
-							left);
+							slice);
 		if (left < 0) {
 			/*
 			 * A signal, or another stop's TWA_SIGNAL aimed at the
@@ -583,7 +622,15 @@ int hd_rv_stop(struct hd_rv *rv, unsigned int timeout_ms, pid_t *fail_tid,
 			ret = -ERESTARTSYS;
 			goto fail;
 		}
-		if (!left && !hd_rv_settled(rv)) {
+		if (!left && !hd_rv_settled(rv) &&
+		    hd_rv_held_by_tracer(rv, &traced)) {
+			*fail_tid = traced.tid;
+			*fail_reason = HD_FAIL_TRACED;
+			ret = -ETIMEDOUT;
+			goto fail;
+		}
+		if (!left && !hd_rv_settled(rv) &&
+		    time_after_eq(jiffies, deadline)) {
 			*fail_tid = hd_rv_first_unparked(rv);
 			*fail_reason = HD_FAIL_PARK;
 			ret = -ETIMEDOUT;

@@ -25,6 +25,7 @@ static const struct want cases[] = {
 				    "coroutine", "--scan threads" } },
 	{ -EBUSY, HD_FAIL_NO_STACK, { "stack pointer of thread 42", "in no mapping" } },
 	{ -ETIMEDOUT, HD_FAIL_PARK, { "thread 42", "did not stop", "--timeout" } },
+	{ -ETIMEDOUT, HD_FAIL_TRACED, { "thread 42", "held stopped by its tracer", "detach" } },
 	{ -EILSEQ, HD_FAIL_EXPECT, { "parse", "not what the patch was made for" } },
 	{ -ENOEXEC, HD_FAIL_VMA, { "parse", "executable file mapping" } },
 	{ -ENOEXEC, HD_FAIL_SHARED, { "parse", "shared mapping", "every process mapping it" } },

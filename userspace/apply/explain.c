@@ -12,6 +12,7 @@
  *   $addr     HD_FAIL_MEMORY's word      $mapping  the mapping it lies in
  *   $scan     how to leave the memory scan out (apply)
  *   $policy   which policy may have said no (Yama's setting)
+ *   $tracer   " (pid N, COMM)": the tracer of thread $tid
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -57,6 +58,9 @@ static const struct explain_row rows[] = {
 	},
 	{ HD_FAIL_SHARED, 0,
 	  "$op: $func is in a shared mapping of its file in process $pid (MAP_SHARED): a jump written there would change the file and every process mapping it; nothing was changed"
+	},
+	{ HD_FAIL_TRACED, 0,
+	  "$op: thread $tid of process $pid is held stopped by its tracer$tracer, so it cannot be stopped here; nothing was changed: let it run (continue or detach in the debugger), then run this again"
 	},
 	{ HD_FAIL_REACH, 0,
 	  "$op: the new code of $func is out of jmp rel32 reach of the old; this is a bug in hdctl's placement, please report it"
@@ -168,6 +172,30 @@ static long read_number(const char *path, const char *key)
 	return v;
 }
 
+/* " (pid N, COMM)" of the tracer of thread r->tid, or nothing. */
+static void tracer_of(const struct hd_refusal *r, char *buf, size_t len)
+{
+	char path[64], comm[64] = "";
+	long tracer;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/status", (int)r->pid,
+		 r->tid);
+	tracer = read_number(path, "TracerPid:");
+	if (tracer <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", tracer);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, len, " (pid %ld%s%s)", tracer, *comm ? ", " : "", comm);
+}
+
 /*
  * Which policy most likely said no: Yama when its setting can refuse root
  * (1 refuses only non-descendants, which root may still attach to), the
@@ -253,6 +281,8 @@ static void fill(const struct hd_refusal *r, const char *word, size_t n,
 		snprintf(buf, len, "%s", is_apply(r) ? SCAN_HINT : "");
 	else if (IS("policy"))
 		policy_hint(r, buf, len);
+	else if (IS("tracer"))
+		tracer_of(r, buf, len);
 	else if (IS("being"))
 		snprintf(buf, len, "%s", is_apply(r) ? "patched" : "reverted");
 	else

@@ -122,6 +122,7 @@ enum hd_fail {
 	HD_FAIL_SHARED = 14,	/* fail_func is in a shared mapping: a write
 				 * would reach the file and its other users
 				 */
+	HD_FAIL_TRACED = 15,	/* fail_tid is held stopped by its tracer */
 };
 
 /*

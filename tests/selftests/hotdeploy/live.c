@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ptrace.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,10 @@ FIXTURE_SETUP(live)
 
 	HD_OPEN_OR_SKIP(fd);
 	close(fd);
+	/* Built with -mavx2; check-debug's guest has qemu64's CPU. */
+	if (!strcmp(variant->name, "cxx_vector_args") &&
+	    !__builtin_cpu_supports("avx2"))
+		SKIP(return, "the CPU has no AVX2");
 	snprintf(prog, sizeof(prog), "%s/build/live/%s/prog", repo(),
 		 variant->name);
 	ASSERT_EQ(0, start(&self->t, prog));
@@ -485,6 +490,39 @@ TEST(refused_stopped_process_times_out)
 	ASSERT_EQ(0, kill(t.pid, SIGCONT));
 	EXPECT_EQ(0, sh("%s/userspace/hdctl list --pid %d | grep -q 'no patches'",
 			repo(), t.pid));
+	EXPECT_EQ(0, stop(&t));
+}
+
+/*
+ * A target its debugger holds stopped (seized and interrupted, as gdb
+ * leaves it after attaching) is refused at once, naming the tracer, not
+ * after the whole --timeout; traced but let run, it is patched like any
+ * other.
+ */
+TEST(traced_target_held_stopped_is_refused_at_once)
+{
+	struct target t;
+	int fd, st;
+
+	HD_OPEN_OR_SKIP(fd);
+	close(fd);
+	ASSERT_EQ(0, make_patch("return_gcc_O2_nopie", 1, 2, "prog", "/tmp/traced.hdp"));
+	ASSERT_EQ(0, start_case(&t, "return_gcc_O2_nopie"));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t.pid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, t.pid, 0, 0));
+	ASSERT_EQ(t.pid, waitpid(t.pid, &st, __WALL));
+	EXPECT_EQ(0, run_refused(1, "is held stopped by its tracer (pid",
+				 "userspace/hdctl apply /tmp/traced.hdp --pid %d --timeout 30000",
+				 t.pid));
+	EXPECT_EQ(0, sh("grep -q '(pid %d, ' /tmp/refused.err", (int)getpid()));
+	/* Let run, still traced: patched. */
+	ASSERT_EQ(0, ptrace(PTRACE_CONT, t.pid, 0, 0));
+	EXPECT_EQ(0, sh("%s/userspace/hdctl apply /tmp/traced.hdp --pid %d",
+			repo(), t.pid));
+	EXPECT_EQ(0, wait_value(&t, 2, 10000));
+	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, t.pid, 0, 0));
+	ASSERT_EQ(t.pid, waitpid(t.pid, &st, __WALL));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, t.pid, 0, 0));
 	EXPECT_EQ(0, stop(&t));
 }
 
