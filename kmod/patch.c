@@ -68,17 +68,15 @@ static int hd_retry_init(struct hd_retry *r, u32 attempts, u32 delay_ms,
 /* [addr, addr + len) is a canonical user range, without wrapping. */
 /*
  * The lowest address code may be mapped at: vm.mmap_min_addr's default,
- * and never below 64 KiB, what distributions set it to (the variable is
- * not exported to modules; a kernel built with a lower default, as
- * check-debug's, keeps the floor).  The kernel lets CAP_SYS_RAWIO map
- * below it, so its own check would not stop the caller.
+ * never below HD_MIN_CODE_ADDR (64 KiB, what distributions set), which a
+ * kernel built with a lower default, as check-debug's, keeps.  The
+ * variable is not exported to modules, and the kernel lets CAP_SYS_RAWIO
+ * map below it, so its own check would not stop the caller.
  */
-#define HD_MIN_CODE_FLOOR	0x10000ULL
 #ifdef CONFIG_DEFAULT_MMAP_MIN_ADDR
-#define HD_MIN_CODE_ADDR	max_t(u64, CONFIG_DEFAULT_MMAP_MIN_ADDR, \
-				      HD_MIN_CODE_FLOOR)
+#define HD_CODE_FLOOR	max_t(u64, CONFIG_DEFAULT_MMAP_MIN_ADDR, HD_MIN_CODE_ADDR)
 #else
-#define HD_MIN_CODE_ADDR	HD_MIN_CODE_FLOOR
+#define HD_CODE_FLOOR	HD_MIN_CODE_ADDR
 #endif
 
 static bool hd_user_range_ok(u64 addr, u64 len)
@@ -160,7 +158,7 @@ static int hd_apply_validate(struct hd_apply_req *req)
 	if (a->data_size > HD_MAX_DATA_SIZE || (!a->data_size && a->data))
 		return -EINVAL;
 	/* Not where the system keeps the first pages unmapped (NULL). */
-	if (!PAGE_ALIGNED(a->code_addr) || a->code_addr < HD_MIN_CODE_ADDR ||
+	if (!PAGE_ALIGNED(a->code_addr) || a->code_addr < HD_CODE_FLOOR ||
 	    !hd_user_range_ok(a->code_addr, PAGE_ALIGN(a->code_size) +
 			      PAGE_ALIGN(a->data_size)))
 		return -EINVAL;

@@ -8,14 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/hotdeploy.h>
+
 #include "apply/procmaps.h"
 
 #define PAGE		4096ULL
 /*
- * The lowest address mmap hands out by default, and the top of a 4-level
- * (47-bit) user address space: patch code never goes outside.
+ * The lowest address the module maps code at (vm.mmap_min_addr's usual
+ * value), and the top of a 4-level (47-bit) user address space: patch
+ * code never goes outside.
  */
-#define USER_LO		0x10000ULL
+#define USER_LO		HD_MIN_CODE_ADDR
 #define USER_HI		0x7ffffffff000ULL
 /*
  * Room left for the heap to grow by brk() and the main stack to grow down,

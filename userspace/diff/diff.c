@@ -1423,8 +1423,7 @@ static int eh_include(struct incl *in, const struct dsec *sec,
 		if (!fde || !eh_included(in, &sec->relas[i]) ||
 		    e->copied[fde - v] >= 0)
 			continue;
-		for (cie = v; cie->off != fde->cie_off; cie++)
-			;
+		cie = hd_eh_rec_at(v, n, fde->cie_off);	/* checked to exist */
 		if (e->copied[cie - v] < 0) {
 			e->copied[cie - v] = eh_copy(in, sec, cie, e);
 			if (e->copied[cie - v] < 0)

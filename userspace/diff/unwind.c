@@ -31,9 +31,8 @@ static uint32_t get32(const uint8_t *p)
 	return v;
 }
 
-/* The record starting at @off, or NULL (@v is in offset order). */
-static const struct hd_eh_rec *rec_at(const struct hd_eh_rec *v, size_t n,
-				      uint64_t off)
+const struct hd_eh_rec *hd_eh_rec_at(const struct hd_eh_rec *v, size_t n,
+				     uint64_t off)
 {
 	size_t lo = 0, hi = n;
 
@@ -82,7 +81,7 @@ int hd_eh_records(const struct dsec *sec, struct hd_eh_rec **v, size_t *n)
 
 			if (id > off + 4)
 				goto bad;
-			c = rec_at(*v, *n - 1, r->cie_off);
+			c = hd_eh_rec_at(*v, *n - 1, r->cie_off);
 			if (!c || !c->cie)
 				goto bad;
 		}
@@ -99,7 +98,7 @@ bad:
 const struct hd_eh_rec *hd_eh_fde_of(const struct hd_eh_rec *v, size_t n,
 				     uint64_t field)
 {
-	const struct hd_eh_rec *r = field >= 8 ? rec_at(v, n, field - 8) : NULL;
+	const struct hd_eh_rec *r = field >= 8 ? hd_eh_rec_at(v, n, field - 8) : NULL;
 
 	return r && !r->cie ? r : NULL;
 }

@@ -30,6 +30,9 @@ size_t hd_eh_section(const struct obj *o);
  * section, an FDE whose CIE is not one) or out of memory (*@v NULL).
  */
 int hd_eh_records(const struct dsec *sec, struct hd_eh_rec **v, size_t *n);
+/* The record starting at @off, or NULL (@v is in offset order). */
+const struct hd_eh_rec *hd_eh_rec_at(const struct hd_eh_rec *v, size_t n,
+				     uint64_t off);
 /*
  * The FDE whose pc_begin (the field after its CIE pointer) a relocation
  * at offset @field fills, or NULL.

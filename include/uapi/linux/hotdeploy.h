@@ -59,6 +59,7 @@ struct hd_version {
 #define HD_MAX_FUNCS		1024		/* redirects per patch */
 #define HD_MAX_CODE_SIZE	(16U << 20)	/* bytes of new code per patch */
 #define HD_MAX_DATA_SIZE	(16U << 20)	/* bytes of new data per patch */
+#define HD_MIN_CODE_ADDR	0x10000ULL	/* no code below (vm.mmap_min_addr) */
 #define HD_EXPECT_MAX		16		/* expected bytes per redirect */
 #define HD_JMP_SIZE		5		/* jmp rel32, the bytes replaced */
 
