@@ -156,7 +156,7 @@ static int sym_value(const struct hdp_file *f, const struct hd_proc *proc,
 				   "%s is an ifunc (its library picks an implementation at run time) that process %d never called, so no GOT slot holds the one it would use, and hdctl does not run resolvers: a patch can call it once the program does (or a library's thread-local, which a patch cannot use)",
 				   name, (int)proc->pid);
 		if (ret)
-			return hd_fail(err, 0, "%s is not defined by any object loaded in process %d",
+			return hd_fail(err, 0, "%s is not defined by any object loaded in process %d: the new code needs it from a library the process has not loaded, or one the program carries privately (linked statically); nothing was changed, this change needs a restart",
 				   name, (int)proc->pid);
 		return 0;
 	}

@@ -462,6 +462,19 @@ TEST_F_TIMEOUT(gdb, walks_through_new_code, 300)
 	}
 }
 
+/*
+ * C++ linked with -static-libgcc -static-libstdc++: the program's
+ * unwinder is its own, exported to no one, so the patch's exception code
+ * cannot reach it nor have its tables registered: refused before anything
+ * is done, never applied to crash at the first throw
+ * (tests/live/refuse_static_unwinder: cxx_throw's sources).
+ */
+TEST(refused_cxx_with_a_static_unwinder)
+{
+	expect_apply_refused(_metadata, "refuse_static_unwinder", "",
+			     "_Unwind_Resume is not defined by any object loaded in process");
+}
+
 TEST(refused_ifunc_the_process_never_resolved)
 {
 	expect_apply_refused(_metadata, "refuse_ifunc", "",
